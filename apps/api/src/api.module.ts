@@ -1,0 +1,28 @@
+import { Module, RequestMethod } from '@nestjs/common';
+import { APP_FILTER, APP_PIPE } from '@nestjs/core';
+import { LoggerModule } from 'nestjs-pino';
+import { AppConfigModule, Environment } from '@report-jobs/config';
+import { loggerOptions } from '@report-jobs/logging';
+import { ProblemDetailsFilter } from './http/problem-details';
+import { strictValidationPipe } from './http/validation';
+import { ReportsModule } from './reports/reports.module';
+
+@Module({
+  imports: [
+    AppConfigModule,
+    LoggerModule.forRootAsync({
+      inject: [Environment],
+      useFactory: (env: Environment) => ({
+        ...loggerOptions('api', env.LOG_LEVEL),
+        // The default route pattern never matches on Fastify with Nest 12: no request logs.
+        forRoutes: [{ path: '*splat', method: RequestMethod.ALL }],
+      }),
+    }),
+    ReportsModule,
+  ],
+  providers: [
+    { provide: APP_PIPE, useFactory: strictValidationPipe },
+    { provide: APP_FILTER, useClass: ProblemDetailsFilter },
+  ],
+})
+export class ApiModule {}

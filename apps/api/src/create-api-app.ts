@@ -1,0 +1,33 @@
+import { NestFactory } from '@nestjs/core';
+import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
+import { Logger } from 'nestjs-pino';
+import type { Environment } from '@report-jobs/config';
+import { ApiModule } from './api.module';
+import { REQUEST_ID_HEADER, requestIdFor } from './http/request-id';
+import { setUpSwagger } from './swagger';
+
+/** Builds the API application: Fastify, logging, errors as problem+json, Swagger. */
+export async function createApiApp(env: Environment): Promise<NestFastifyApplication> {
+  const adapter = new FastifyAdapter({
+    bodyLimit: env.BODY_LIMIT_BYTES,
+    trustProxy: env.TRUST_PROXY,
+    requestIdHeader: false,
+    genReqId: requestIdFor,
+  });
+  const fastify = adapter.getInstance();
+  // Only JSON bodies are accepted (415 otherwise): drop Fastify's text/plain parser, and
+  // below keep Nest from adding its form parser (bodyParser: false).
+  fastify.removeContentTypeParser('text/plain');
+  fastify.addHook('onRequest', async (request, reply) => {
+    reply.header(REQUEST_ID_HEADER, request.id);
+  });
+
+  const app = await NestFactory.create<NestFastifyApplication>(ApiModule, adapter, {
+    bufferLogs: true,
+    bodyParser: false,
+  });
+  app.useLogger(app.get(Logger));
+  app.enableShutdownHooks();
+  setUpSwagger(app);
+  return app;
+}

@@ -1,0 +1,52 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { IsIn, IsInt, IsOptional, IsString, Matches, Max, MaxLength, Min, MinLength } from 'class-validator';
+import {
+  CUSTOMER_ID_PATTERN,
+  DEFAULT_DELAY_SECONDS,
+  DEFAULT_OPERATION,
+  MAX_DELAY_SECONDS,
+  REPORT_OPERATIONS,
+  type ReportOperation,
+} from '@report-jobs/contract';
+
+/** Body of POST /api/jobs/reports. Unknown fields are rejected, not dropped. */
+export class CreateReportJobDto {
+  @ApiProperty({
+    description: 'The customer the report is for: 1–128 characters of A–Z, a–z, 0–9, ".", "_", ":", "-".',
+    example: 'cust-123',
+    minLength: 1,
+    maxLength: 128,
+    pattern: CUSTOMER_ID_PATTERN.source,
+  })
+  @IsString()
+  @MinLength(1)
+  @MaxLength(128)
+  @Matches(CUSTOMER_ID_PATTERN, {
+    message: 'customer_id may contain only letters, digits, ".", "_", ":" and "-"',
+  })
+  customer_id: string;
+
+  @ApiPropertyOptional({
+    description: 'What to do.',
+    enum: REPORT_OPERATIONS,
+    default: DEFAULT_OPERATION,
+    example: DEFAULT_OPERATION,
+  })
+  @IsOptional()
+  @IsIn(REPORT_OPERATIONS, { message: `operation must be one of: ${REPORT_OPERATIONS.join(', ')}` })
+  operation?: ReportOperation;
+
+  @ApiPropertyOptional({
+    description: 'Simulated work time of the job, in whole seconds.',
+    minimum: 0,
+    maximum: MAX_DELAY_SECONDS,
+    default: DEFAULT_DELAY_SECONDS,
+    example: 5,
+    type: 'integer',
+  })
+  @IsOptional()
+  @IsInt()
+  @Min(0)
+  @Max(MAX_DELAY_SECONDS)
+  delay_seconds?: number;
+}

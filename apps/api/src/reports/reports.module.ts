@@ -1,0 +1,10 @@
+import { Module } from '@nestjs/common';
+import { JobStore } from './job-store';
+import { ReportJobsService } from './report-jobs.service';
+import { ReportsController } from './reports.controller';
+
+@Module({
+  controllers: [ReportsController],
+  providers: [JobStore, ReportJobsService],
+})
+export class ReportsModule {}

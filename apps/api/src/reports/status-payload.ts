@@ -1,0 +1,58 @@
+import type { JobSnapshot } from '@report-jobs/queue';
+import type { ReportJobData, ReportProgress, StatusMapping } from '@report-jobs/contract';
+import type { StatusPayload } from './dto/report-job.responses';
+
+/** ISO 8601 in whole seconds, as Durable Functions writes its times. */
+export const isoSeconds = (epochMs: number) => new Date(epochMs).toISOString().replace(/\.\d{3}Z$/, 'Z');
+
+/** Builds the status payload (Durable's StatusResponsePayload names) from a job snapshot. */
+export function toStatusPayload(snapshot: JobSnapshot, mapping: StatusMapping): StatusPayload {
+  const data = (snapshot.data ?? {}) as Partial<ReportJobData>;
+  const progress = snapshot.progress as Partial<ReportProgress> | number | undefined;
+  const customStatus =
+    progress && typeof progress === 'object' && typeof progress.progress === 'number'
+      ? { progress: progress.progress, message: progress.message ?? '' }
+      : null;
+  const updatedAt = Math.max(
+    snapshot.timestamp,
+    snapshot.processedOn ?? 0,
+    snapshot.finishedOn ?? 0,
+    typeof progress === 'object' && progress ? (progress.updatedAt ?? 0) : 0,
+  );
+
+  const payload: StatusPayload = {
+    name: 'report',
+    instanceId: snapshot.id,
+    runtimeStatus: mapping.runtimeStatus,
+    input: data.input as StatusPayload['input'],
+    customStatus,
+    output: outputOf(snapshot, mapping),
+    createdTime: isoSeconds(snapshot.timestamp),
+    lastUpdatedTime: isoSeconds(updatedAt),
+    attempt: Math.max(snapshot.attemptsStarted, snapshot.attemptsMade),
+    maxAttempts: snapshot.maxAttempts,
+  };
+  // A completed job may still carry the error of an earlier attempt; it is history, not status.
+  if (snapshot.failedReason && mapping.runtimeStatus !== 'Completed') {
+    payload.lastError = snapshot.failedReason;
+  }
+  if (mapping.inProgress && snapshot.dueAt !== undefined && snapshot.attemptsMade > 0) {
+    payload.nextRetryTime = isoSeconds(snapshot.dueAt);
+  }
+  return payload;
+}
+
+function outputOf(snapshot: JobSnapshot, mapping: StatusMapping): Record<string, unknown> | null {
+  switch (mapping.runtimeStatus) {
+    case 'Completed':
+      return (snapshot.returnValue ?? null) as Record<string, unknown> | null;
+    case 'Failed':
+      return {
+        status: 'failed',
+        instanceId: snapshot.id,
+        error: { message: snapshot.failedReason ?? 'The job failed.' },
+      };
+    default:
+      return null;
+  }
+}

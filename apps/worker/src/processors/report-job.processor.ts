@@ -1,0 +1,110 @@
+import { Inject, Injectable, OnModuleInit } from '@nestjs/common';
+import { UnrecoverableError, type Job } from 'bullmq';
+import { PinoLogger } from 'nestjs-pino';
+import { Environment } from '@report-jobs/config';
+import {
+  isReportOperation,
+  REPORT_OPERATIONS,
+  type ReportJobData,
+  type ReportJobOutput,
+  type ReportOperation,
+  type ReportProgress,
+} from '@report-jobs/contract';
+import { OPERATION_HANDLERS, OperationError, type OperationHandler } from '../operations/operation-handler';
+import { SimulatedFailures } from '../operations/simulated-failures';
+
+/** Why an attempt's signal fired; the processor decides retry or not from it. */
+export const SHUTDOWN_REASON = 'worker shutting down';
+
+export type ReportJob = Job<ReportJobData, ReportJobOutput>;
+
+/**
+ * Runs one attempt of a report job: picks the operation's handler, enforces the time
+ * limit, reports progress, and turns errors into what BullMQ should do with them:
+ * rethrown so BullMQ retries with backoff, or UnrecoverableError to fail at once.
+ */
+@Injectable()
+export class ReportJobProcessor implements OnModuleInit {
+  private readonly handlers = new Map<ReportOperation, OperationHandler>();
+
+  constructor(
+    @Inject(OPERATION_HANDLERS) handlers: OperationHandler[],
+    private readonly failures: SimulatedFailures,
+    private readonly env: Environment,
+    private readonly logger: PinoLogger,
+  ) {
+    for (const handler of handlers) this.handlers.set(handler.operation, handler);
+    logger.setContext(ReportJobProcessor.name);
+  }
+
+  /** Refuse to start with an operation the API accepts but no handler runs. */
+  onModuleInit(): void {
+    const missing = REPORT_OPERATIONS.filter((operation) => !this.handlers.has(operation));
+    if (missing.length > 0) throw new Error(`No handler for operation(s): ${missing.join(', ')}`);
+    if (this.failures.enabled) this.logger.warn('SIMULATED_FAILURES is set: some attempts will fail on purpose');
+  }
+
+  process(job: ReportJob, shutdownSignal: AbortSignal): Promise<ReportJobOutput> {
+    const { input, correlationId } = job.data ?? ({} as Partial<ReportJobData>);
+    return this.logger.runInContext(async () => {
+      // Every log line of this attempt carries the job's identity and the request id.
+      this.logger.assign({
+        instanceId: job.id,
+        customerId: input?.customer_id,
+        correlationId,
+        attempt: job.attemptsStarted,
+      });
+      this.logger.info('Attempt started');
+      try {
+        const output = await this.runAttempt(job, shutdownSignal);
+        this.logger.info('Attempt completed');
+        return output;
+      } catch (error) {
+        throw this.classify(error, job);
+      }
+    });
+  }
+
+  private async runAttempt(job: ReportJob, shutdownSignal: AbortSignal): Promise<ReportJobOutput> {
+    const input = job.data?.input;
+    if (!input || typeof input.customer_id !== 'string' || !isReportOperation(input.operation)) {
+      throw new OperationError('The job input is not valid for this worker', false);
+    }
+    const handler = this.handlers.get(input.operation)!;
+    const attempt = job.attemptsStarted;
+    this.failures.apply(input.customer_id, attempt);
+
+    const timeLimit = AbortSignal.timeout(this.env.JOB_TIMEOUT_SECONDS * 1000);
+    const signal = AbortSignal.any([shutdownSignal, timeLimit]);
+    try {
+      const result = await handler.run(input, {
+        signal,
+        attempt,
+        reportProgress: (percent, message) => {
+          const progress: ReportProgress = { progress: percent, message, updatedAt: Date.now() };
+          return job.updateProgress(progress);
+        },
+      });
+      return { status: 'completed', instanceId: job.id!, result };
+    } catch (error) {
+      if (timeLimit.aborted) {
+        throw new OperationError(`Timed out after ${this.env.JOB_TIMEOUT_SECONDS} s (JOB_TIMEOUT_SECONDS)`, false);
+      }
+      if (shutdownSignal.aborted) {
+        throw new OperationError('Interrupted because the worker shut down; it will be retried');
+      }
+      throw error;
+    }
+  }
+
+  /** What reaches BullMQ: a retryable Error, or UnrecoverableError; never internals. */
+  private classify(error: unknown, job: ReportJob): Error {
+    const lastAttempt = job.attemptsStarted >= (job.opts.attempts ?? 1);
+    if (error instanceof OperationError) {
+      this.logger.warn({ retryable: error.retryable, lastAttempt }, `Attempt failed: ${error.message}`);
+      return error.retryable ? new Error(error.message) : new UnrecoverableError(error.message);
+    }
+    this.logger.error({ err: error, lastAttempt }, 'Attempt failed unexpectedly');
+    return new Error('The operation failed unexpectedly');
+  }
+}

@@ -1,0 +1,20 @@
+import { Module } from '@nestjs/common';
+import { LoggerModule } from 'nestjs-pino';
+import { AppConfigModule, Environment } from '@report-jobs/config';
+import { loggerOptions } from '@report-jobs/logging';
+import { OperationsModule } from './operations/operations.module';
+import { ReportJobProcessor } from './processors/report-job.processor';
+import { ReportWorker } from './processors/report-worker';
+
+@Module({
+  imports: [
+    AppConfigModule,
+    LoggerModule.forRootAsync({
+      inject: [Environment],
+      useFactory: (env: Environment) => loggerOptions('worker', env.LOG_LEVEL),
+    }),
+    OperationsModule,
+  ],
+  providers: [ReportJobProcessor, ReportWorker],
+})
+export class WorkerModule {}

@@ -1,0 +1,163 @@
+import { plainToInstance, Transform } from 'class-transformer';
+import {
+  IsBoolean,
+  IsIn,
+  IsInt,
+  IsOptional,
+  IsString,
+  IsUrl,
+  Max,
+  Min,
+  validateSync,
+} from 'class-validator';
+
+const toBoolean = ({ value }: { value: unknown }) => {
+  if (value === undefined || value === '') return undefined;
+  if (value === true || value === 'true' || value === '1') return true;
+  if (value === false || value === 'false' || value === '0') return false;
+  return value;
+};
+const toInteger = ({ value }: { value: unknown }) => {
+  if (value === undefined || value === '') return undefined;
+  return typeof value === 'string' && /^-?\d+$/.test(value.trim()) ? Number(value) : value;
+};
+const toOptionalString = ({ value }: { value: unknown }) => (value === '' ? undefined : value);
+
+/**
+ * Every environment variable either app reads, with its default. Both apps validate the
+ * whole set at boot and refuse to start on a bad value, naming it.
+ */
+export class Environment {
+  @IsIn(['development', 'production', 'test'])
+  NODE_ENV: 'development' | 'production' | 'test' = 'development';
+
+  /** Port of the HTTP API. */
+  @Transform(toInteger)
+  @IsInt()
+  @Min(1)
+  @Max(65535)
+  PORT = 3000;
+
+  /** Interface the API listens on. */
+  @IsString()
+  HOST = '0.0.0.0';
+
+  @IsUrl({ protocols: ['redis', 'rediss'], require_tld: false, require_protocol: true })
+  REDIS_URL = 'redis://localhost:6379';
+
+  /** Absolute base for the URLs the API hands out, e.g. https://reports.example.com */
+  @Transform(toOptionalString)
+  @IsOptional()
+  @IsUrl({ protocols: ['http', 'https'], require_tld: false, require_protocol: true })
+  PUBLIC_BASE_URL?: string;
+
+  /** Honour X-Forwarded-Proto/Host (only behind a proxy you control). */
+  @Transform(toBoolean)
+  @IsBoolean()
+  TRUST_PROXY = false;
+
+  /** Attempts per job, the first included. */
+  @Transform(toInteger)
+  @IsInt()
+  @Min(1)
+  @Max(100)
+  JOB_ATTEMPTS = 3;
+
+  /** Base delay of the exponential backoff between attempts. */
+  @Transform(toInteger)
+  @IsInt()
+  @Min(0)
+  @Max(3_600_000)
+  JOB_BACKOFF_MS = 1000;
+
+  /** Execution limit of one attempt; past it the job fails without retry. */
+  @Transform(toInteger)
+  @IsInt()
+  @Min(1)
+  @Max(86_400)
+  JOB_TIMEOUT_SECONDS = 3900;
+
+  /** How long finished jobs stay readable. */
+  @Transform(toInteger)
+  @IsInt()
+  @Min(1)
+  JOB_RETENTION_COMPLETED_SECONDS = 86_400;
+
+  @Transform(toInteger)
+  @IsInt()
+  @Min(1)
+  JOB_RETENTION_FAILED_SECONDS = 604_800;
+
+  /** Jobs one worker process runs at once. */
+  @Transform(toInteger)
+  @IsInt()
+  @Min(1)
+  @Max(1000)
+  WORKER_CONCURRENCY = 10;
+
+  /** How long a worker's lock on a job lasts without renewal; a crashed worker's job is retried after it. */
+  @Transform(toInteger)
+  @IsInt()
+  @Min(1000)
+  WORKER_LOCK_DURATION_MS = 30_000;
+
+  /** On SIGTERM, how long active jobs may run on before they are handed back to the queue. */
+  @Transform(toInteger)
+  @IsInt()
+  @Min(0)
+  WORKER_SHUTDOWN_GRACE_MS = 20_000;
+
+  /** Largest accepted request body. */
+  @Transform(toInteger)
+  @IsInt()
+  @Min(256)
+  @Max(10 * 1024 * 1024)
+  BODY_LIMIT_BYTES = 16_384;
+
+  @IsIn(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
+  LOG_LEVEL: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent' = 'info';
+
+  /**
+   * Deliberate failures for trying out retries, e.g. `cust-flaky=2,cust-broken=*`: the
+   * first 2 attempts of jobs for cust-flaky fail, every attempt for cust-broken fails.
+   * Refused when NODE_ENV=production.
+   */
+  @Transform(toOptionalString)
+  @IsOptional()
+  @IsString()
+  SIMULATED_FAILURES?: string;
+}
+
+export class InvalidEnvironmentError extends Error {
+  override name = 'InvalidEnvironmentError';
+}
+
+/** Parses and validates the environment; throws one error naming every bad variable. */
+export function validateEnvironment(raw: Record<string, unknown>): Environment {
+  const known = Object.fromEntries(
+    Object.keys(new Environment()).concat(['PUBLIC_BASE_URL', 'SIMULATED_FAILURES'])
+      .filter((key) => raw[key] !== undefined)
+      .map((key) => [key, raw[key]]),
+  );
+  const environment = plainToInstance(Environment, known, { exposeDefaultValues: true });
+  const errors = validateSync(environment, { whitelist: true, forbidUnknownValues: true });
+  if (errors.length > 0) {
+    const lines = errors.map((error) => {
+      const value = JSON.stringify(raw[error.property]);
+      const reasons = Object.values(error.constraints ?? {}).join('; ');
+      return `  ${error.property}=${value}: ${reasons}`;
+    });
+    throw new InvalidEnvironmentError(`Invalid environment:\n${lines.join('\n')}`);
+  }
+  if (environment.NODE_ENV === 'production' && environment.SIMULATED_FAILURES) {
+    throw new InvalidEnvironmentError(
+      'Invalid environment:\n  SIMULATED_FAILURES must not be set when NODE_ENV=production',
+    );
+  }
+  return environment;
+}
+
+/** Names of every variable the apps read (used by the compose check). */
+export function environmentVariableNames(): string[] {
+  return [...new Set([...Object.keys(new Environment()), 'PUBLIC_BASE_URL', 'SIMULATED_FAILURES'])];
+}

@@ -1,0 +1,3 @@
+export * from './report-job.contract';
+export * from './job-options';
+export * from './runtime-status';
