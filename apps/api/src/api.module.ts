@@ -5,6 +5,7 @@ import { AppConfigModule, Environment } from '@report-jobs/config';
 import { loggerOptions } from '@report-jobs/logging';
 import { ProblemDetailsFilter } from './http/problem-details';
 import { strictValidationPipe } from './http/validation';
+import { HealthModule } from './health/health.module';
 import { ReportsModule } from './reports/reports.module';
 
 @Module({
@@ -19,6 +20,7 @@ import { ReportsModule } from './reports/reports.module';
       }),
     }),
     ReportsModule,
+    HealthModule,
   ],
   providers: [
     { provide: APP_PIPE, useFactory: strictValidationPipe },

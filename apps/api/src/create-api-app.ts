@@ -2,6 +2,7 @@ import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Logger } from 'nestjs-pino';
 import type { Environment } from '@report-jobs/config';
+import { exitGracefullyOnSignals } from '@report-jobs/lifecycle';
 import { ApiModule } from './api.module';
 import { REQUEST_ID_HEADER, requestIdFor } from './http/request-id';
 import { setUpSwagger } from './swagger';
@@ -26,8 +27,9 @@ export async function createApiApp(env: Environment): Promise<NestFastifyApplica
     bufferLogs: true,
     bodyParser: false,
   });
-  app.useLogger(app.get(Logger));
-  app.enableShutdownHooks();
+  const logger = app.get(Logger);
+  app.useLogger(logger);
+  exitGracefullyOnSignals(app, (message) => logger.log(message, 'Shutdown'));
   setUpSwagger(app);
   return app;
 }

@@ -1,14 +1,16 @@
 import 'reflect-metadata';
 import { NestFactory } from '@nestjs/core';
 import { Logger } from 'nestjs-pino';
+import { exitGracefullyOnSignals } from '@report-jobs/lifecycle';
 import { WorkerModule } from './worker.module';
 
 /** The worker process: no HTTP server, just the BullMQ worker; scale it by running more. */
 async function main(): Promise<void> {
   const app = await NestFactory.createApplicationContext(WorkerModule, { bufferLogs: true });
-  app.useLogger(app.get(Logger));
-  // Without shutdown hooks SIGTERM would kill active jobs instead of letting them finish.
-  app.enableShutdownHooks();
+  const logger = app.get(Logger);
+  app.useLogger(logger);
+  // Without this, SIGTERM would kill active jobs instead of letting them finish.
+  exitGracefullyOnSignals(app, (message) => logger.log(message, 'Shutdown'));
   await app.init();
 }
 

@@ -2,6 +2,7 @@ import { Module } from '@nestjs/common';
 import { LoggerModule } from 'nestjs-pino';
 import { AppConfigModule, Environment } from '@report-jobs/config';
 import { loggerOptions } from '@report-jobs/logging';
+import { HealthServer } from './health/health-server';
 import { OperationsModule } from './operations/operations.module';
 import { ReportJobProcessor } from './processors/report-job.processor';
 import { ReportWorker } from './processors/report-worker';
@@ -15,6 +16,6 @@ import { ReportWorker } from './processors/report-worker';
     }),
     OperationsModule,
   ],
-  providers: [ReportJobProcessor, ReportWorker],
+  providers: [ReportJobProcessor, ReportWorker, HealthServer],
 })
 export class WorkerModule {}

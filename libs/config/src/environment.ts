@@ -107,6 +107,13 @@ export class Environment {
   @Min(0)
   WORKER_SHUTDOWN_GRACE_MS = 20_000;
 
+  /** Port of the worker's health endpoints (/health/live, /health/ready); 0 turns them off. */
+  @Transform(toInteger)
+  @IsInt()
+  @Min(0)
+  @Max(65535)
+  WORKER_HEALTH_PORT = 3001;
+
   /** Largest accepted request body. */
   @Transform(toInteger)
   @IsInt()

@@ -51,6 +51,11 @@ export class JobStore implements OnApplicationShutdown {
     return this.guard('read a job', () => this.reader.read(instanceId));
   }
 
+  /** Resolves when Redis answers PING (within the connection's command timeout). */
+  async ping(): Promise<void> {
+    await this.guard('ping Redis', () => this.redis.ping());
+  }
+
   async onApplicationShutdown(): Promise<void> {
     await this.queue.close().catch(() => undefined);
     this.redis.disconnect();

@@ -6,5 +6,6 @@ import { ReportsController } from './reports.controller';
 @Module({
   controllers: [ReportsController],
   providers: [JobStore, ReportJobsService],
+  exports: [JobStore],
 })
 export class ReportsModule {}

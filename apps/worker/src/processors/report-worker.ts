@@ -39,6 +39,11 @@ export class ReportWorker implements OnApplicationBootstrap, BeforeApplicationSh
     });
   }
 
+  /** Consuming, not closing, and connected to Redis. */
+  isReady(): boolean {
+    return this.worker.isRunning() && !this.worker.closing && this.connection.status === 'ready';
+  }
+
   onApplicationBootstrap(): void {
     this.logger.log(`Consuming queue "${REPORTS_QUEUE}" with concurrency ${this.env.WORKER_CONCURRENCY}`);
     this.worker.run().catch((error: unknown) => {

@@ -1,0 +1,81 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { freePort } from './free-port';
+import { waitFor } from './wait';
+
+const ROOT = join(__dirname, '..', '..');
+export const API_MAIN = join(ROOT, 'dist/apps/api/apps/api/src/main.js');
+export const WORKER_MAIN = join(ROOT, 'dist/apps/worker/apps/worker/src/main.js');
+
+/** A built app running as its own process, as in production. */
+export interface AppProcess {
+  child: ChildProcess;
+  /** Base URL of its HTTP port (the API, or the worker's health endpoints). */
+  url: string;
+  /** Every JSON log line it has written so far. */
+  logLines(): Array<Record<string, unknown>>;
+  /** Sends a signal and waits for the exit code. */
+  stop(signal?: NodeJS.Signals): Promise<number | null>;
+}
+
+function run(main: string, env: Record<string, string>, url: string): AppProcess {
+  if (!existsSync(main)) {
+    throw new Error(`${main} is missing: build the apps first (npm run build; npm test does it)`);
+  }
+  const child = spawn(process.execPath, [main], {
+    env: { PATH: process.env.PATH ?? '', NODE_ENV: 'test', LOG_LEVEL: 'info', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const lines: Array<Record<string, unknown>> = [];
+  let pending = '';
+  child.stdout!.on('data', (chunk: Buffer) => {
+    pending += chunk.toString();
+    const parts = pending.split('\n');
+    pending = parts.pop() ?? '';
+    for (const line of parts) {
+      try {
+        lines.push(JSON.parse(line));
+      } catch {
+        lines.push({ msg: line });
+      }
+    }
+  });
+  const stderr: string[] = [];
+  child.stderr!.on('data', (chunk: Buffer) => stderr.push(chunk.toString()));
+  child.once('exit', (code) => {
+    if (code !== 0 && code !== null && process.env.DEBUG_APPS) console.error(stderr.join(''));
+  });
+  return {
+    child,
+    url,
+    logLines: () => lines,
+    stop: (signal: NodeJS.Signals = 'SIGTERM') =>
+      new Promise((resolve) => {
+        if (child.exitCode !== null || child.signalCode !== null) return resolve(child.exitCode);
+        child.once('exit', (code) => resolve(code));
+        child.kill(signal);
+      }),
+  };
+}
+
+async function whenReady(app: AppProcess, what: string): Promise<AppProcess> {
+  await waitFor(`${what} to be ready`, async () => {
+    if (app.child.exitCode !== null) throw new Error(`${what} exited with code ${app.child.exitCode}`);
+    const response = await fetch(`${app.url}/health/ready`);
+    return response.status === 200;
+  });
+  return app;
+}
+
+export async function startApi(redisUrl: string, env: Record<string, string> = {}): Promise<AppProcess> {
+  const port = await freePort();
+  const app = run(API_MAIN, { REDIS_URL: redisUrl, PORT: String(port), HOST: '127.0.0.1', ...env }, `http://127.0.0.1:${port}`);
+  return whenReady(app, 'the API');
+}
+
+export async function startWorker(redisUrl: string, env: Record<string, string> = {}): Promise<AppProcess> {
+  const port = await freePort();
+  const app = run(WORKER_MAIN, { REDIS_URL: redisUrl, WORKER_HEALTH_PORT: String(port), ...env }, `http://127.0.0.1:${port}`);
+  return whenReady(app, 'a worker');
+}

@@ -1,0 +1,44 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+
+export interface JsonResponse<T = Record<string, unknown>> {
+  status: number;
+  headers: Headers;
+  body: T;
+}
+
+/** fetch, with the body parsed as JSON when there is one. */
+export async function request<T = Record<string, unknown>>(
+  url: string,
+  init: RequestInit = {},
+): Promise<JsonResponse<T>> {
+  const response = await fetch(url, { ...init, signal: init.signal ?? AbortSignal.timeout(3_000) });
+  const text = await response.text();
+  return { status: response.status, headers: response.headers, body: (text ? JSON.parse(text) : undefined) as T };
+}
+
+export function postJson(url: string, body: unknown, headers: Record<string, string> = {}) {
+  return request(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...headers },
+    body: typeof body === 'string' ? body : JSON.stringify(body),
+  });
+}
+
+/**
+ * Polls a status URL until it stops answering 202 and returns every answer seen.
+ * Polls faster than Retry-After asks, to keep the tests short.
+ */
+export async function pollUntilDone(
+  statusUrl: string,
+  { intervalMs = 150, timeoutMs = 30_000 } = {},
+): Promise<Array<JsonResponse>> {
+  const seen: Array<JsonResponse> = [];
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    const answer = await request(statusUrl);
+    seen.push(answer);
+    if (answer.status !== 202) return seen;
+    await sleep(intervalMs);
+  }
+  throw new Error(`${statusUrl} still answered 202 after ${timeoutMs} ms`);
+}
