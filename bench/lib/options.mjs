@@ -1,0 +1,44 @@
+/**
+ * Command line and the two modes. Quick mode exists to check the harness itself end to
+ * end in under a minute; only full mode gives figures worth comparing between commits.
+ */
+
+export const MODES = {
+  quick: {
+    warmupSeconds: 1,
+    loadSeconds: 2,
+    nearEmptyQueue: 10,
+    backlog: 5_000,
+    e2eWarmupJobs: 5,
+    e2eJobs: 50,
+    throughputJobs: 5_000,
+  },
+  full: {
+    warmupSeconds: 3,
+    loadSeconds: 10,
+    nearEmptyQueue: 10,
+    backlog: 100_000,
+    e2eWarmupJobs: 20,
+    e2eJobs: 200,
+    throughputJobs: 20_000,
+  },
+};
+
+/** autocannon settings shared by every HTTP load run. */
+export const LOAD = { connections: 50, pipelining: 1 };
+
+const USAGE = 'usage: npm run bench [-- --quick]';
+
+export function parseArgs(argv) {
+  let mode = 'full';
+  for (const arg of argv) {
+    if (arg === '--quick') mode = 'quick';
+    else if (arg === '--help' || arg === '-h') {
+      console.log(USAGE);
+      process.exit(0);
+    } else {
+      throw new Error(`unknown argument ${arg}; ${USAGE}`);
+    }
+  }
+  return { mode, ...MODES[mode] };
+}

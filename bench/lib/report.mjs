@@ -1,0 +1,123 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { LOAD } from './options.mjs';
+
+/**
+ * The figures of the table, each read from a system's results. `target` is what the
+ * issue asks of ours: either of the ratio ours ÷ baseline, or of our own value.
+ */
+function figures(settings) {
+  const backlog = settings.backlog.toLocaleString('en-US');
+  return [
+    { name: 'POST enqueue (req/s)', get: (r) => r.post.reqPerSec, target: { of: 'ratio', atLeast: 0.8 } },
+    { name: 'POST enqueue p50 (ms)', get: (r) => r.post.p50Ms },
+    { name: 'POST enqueue p99 (ms)', get: (r) => r.post.p99Ms },
+    { name: 'status GET newest, near-empty queue (req/s)', get: (r) => r.status.nearEmpty.newest.reqPerSec, target: { of: 'ratio', atLeast: 0.8 } },
+    { name: 'status GET newest, near-empty queue p99 (ms)', get: (r) => r.status.nearEmpty.newest.p99Ms },
+    { name: 'status GET oldest, near-empty queue (req/s)', get: (r) => r.status.nearEmpty.oldest.reqPerSec, target: { of: 'ratio', atLeast: 0.8 } },
+    { name: 'status GET oldest, near-empty queue p99 (ms)', get: (r) => r.status.nearEmpty.oldest.p99Ms },
+    { name: `status GET newest, ${backlog}-job backlog (req/s)`, get: (r) => r.status.backlog.newest.reqPerSec },
+    { name: `status GET newest, ${backlog}-job backlog p99 (ms)`, get: (r) => r.status.backlog.newest.p99Ms },
+    { name: `status GET oldest, ${backlog}-job backlog (req/s)`, get: (r) => r.status.backlog.oldest.reqPerSec },
+    { name: `status GET oldest, ${backlog}-job backlog p99 (ms)`, get: (r) => r.status.backlog.oldest.p99Ms },
+    {
+      name: `status GET oldest req/s, ${backlog} backlog ÷ near-empty (same system)`,
+      get: (r) => r.status.backlog.oldest.reqPerSec / r.status.nearEmpty.oldest.reqPerSec,
+      noRatio: true,
+      target: { of: 'ours', atLeast: 0.9 },
+    },
+    { name: 'e2e zero-delay, idle worker, POST → GET Completed p50 (ms)', get: (r) => r.e2e.observed.p50Ms, target: { of: 'ours', atMost: 5, unit: ' ms' } },
+    { name: 'e2e zero-delay, idle worker, POST → GET Completed p99 (ms)', get: (r) => r.e2e.observed.p99Ms },
+    { name: 'e2e zero-delay, POST → worker finishedOn p50 (ms)', get: (r) => r.e2e.toFinishedOn.p50Ms },
+    { name: 'e2e zero-delay, POST → worker finishedOn p99 (ms)', get: (r) => r.e2e.toFinishedOn.p99Ms },
+    { name: 'worker throughput, 1 process (jobs/s)', get: (r) => r.throughput[1].jobsPerSec, target: { of: 'ratio', atLeast: 0.7 } },
+    { name: 'worker throughput, 2 processes (jobs/s)', get: (r) => r.throughput[2].jobsPerSec, target: { of: 'ratio', atLeast: 0.7 } },
+    { name: 'peak RSS, API process (MiB)', get: (r) => r.apiPeakRssMiB, target: { of: 'ours', atMost: 150, unit: ' MiB' } },
+    { name: 'peak RSS, worker process (MiB)', get: (r) => r.workerPeakRssMiB, target: { of: 'ours', atMost: 150, unit: ' MiB' } },
+    { name: 'peak RSS until ready (no load yet), API process (MiB)', get: (r) => r.apiBootRssMiB },
+    { name: 'peak RSS until ready (no load yet), worker process (MiB)', get: (r) => r.e2e.workerBootRssMiB },
+  ];
+}
+
+function judge(target, ours, ratio) {
+  if (!target) return { text: '', met: undefined };
+  const value = target.of === 'ratio' ? ratio : ours;
+  const unit = target.unit ?? '';
+  const met = target.atLeast !== undefined ? value >= target.atLeast : value <= target.atMost;
+  const bound = target.atLeast !== undefined ? `≥ ${target.atLeast}` : `≤ ${target.atMost}`;
+  return { text: `${target.of} ${bound}${unit}: ${met ? 'met' : '**missed**'}`, met };
+}
+
+export function buildRows(settings, results) {
+  return figures(settings).map((figure) => {
+    const ours = figure.get(results.ours);
+    const baseline = figure.get(results.baseline);
+    const ratio = figure.noRatio ? undefined : ours / baseline;
+    const { text, met } = judge(figure.target, ours, ratio);
+    return { figure: figure.name, ours, baseline, ratio, target: text, met };
+  });
+}
+
+function format(value) {
+  if (value === undefined || Number.isNaN(value)) return '–';
+  if (!Number.isFinite(value)) return '∞';
+  if (Math.abs(value) >= 100) return Math.round(value).toString();
+  if (Math.abs(value) >= 10) return value.toFixed(1);
+  return value.toFixed(2);
+}
+
+/** Requests that did not answer 2xx would make a figure meaningless: listed under the table. */
+function loadProblems(results) {
+  const lines = [];
+  for (const result of Object.values(results)) {
+    const runs = [
+      ['POST', result.post],
+      ['GET newest near-empty', result.status.nearEmpty.newest],
+      ['GET oldest near-empty', result.status.nearEmpty.oldest],
+      ['GET newest backlog', result.status.backlog.newest],
+      ['GET oldest backlog', result.status.backlog.oldest],
+    ];
+    for (const [what, run] of runs) {
+      if (run.non2xx || run.errors || run.timeouts) {
+        lines.push(`- ${result.system} ${what}: ${run.non2xx} non-2xx, ${run.errors} errors, ${run.timeouts} timeouts of ${run.requests} requests`);
+      }
+    }
+  }
+  return lines;
+}
+
+export function renderMarkdown(meta, settings, rows, results) {
+  const lines = [
+    `## report-jobs benchmark: ${settings.mode} mode`,
+    '',
+    `- ${meta.date}, commit ${meta.commit}, dist built ${meta.built}`,
+    `- machine: ${meta.cores} cores (${meta.cpu}), ${meta.os}, Node ${meta.node}, Redis ${meta.redis}, BullMQ ${meta.bullmq}, autocannon ${meta.autocannon}`,
+    `- HTTP load: autocannon inside the harness process, ${LOAD.connections} connections, pipelining ${LOAD.pipelining}, ` +
+      `${settings.loadSeconds} s per run after a ${settings.warmupSeconds} s warm-up, against 127.0.0.1. ` +
+      `Load generator, apps and Redis share the ${meta.cores} cores, so read ratios rather than absolute figures.`,
+    `- apps run with NODE_ENV=production and LOG_LEVEL=info (the default users run): ours writes a JSON log line per request ` +
+      'and two per job; the baseline (bench/baseline: plain Fastify + BullMQ, bare BullMQ Worker, concurrency 10) logs nothing.',
+    `- status GETs: ${settings.nearEmptyQueue} waiting jobs ("near-empty") vs ${settings.backlog.toLocaleString('en-US')}; oldest = first added, next in line.`,
+    `- e2e: ${settings.e2eJobs} sequential jobs (after ${settings.e2eWarmupJobs} warm-up), status polled every ~1 ms; ` +
+      '"finishedOn" rows use the worker\'s own completion stamp instead, free of polling delay.',
+    `- throughput: ${settings.throughputJobs.toLocaleString('en-US')} pre-filled zero-delay jobs, queue paused while workers boot, ` +
+      'timed from resume to the last finishedOn.',
+    '- ratio = ours ÷ baseline: higher is better for req/s and jobs/s, lower for ms and MiB.',
+    '',
+    '| figure | ours | baseline | ratio | target |',
+    '| --- | ---: | ---: | ---: | --- |',
+    ...rows.map((row) => `| ${row.figure} | ${format(row.ours)} | ${format(row.baseline)} | ${format(row.ratio)} | ${row.target} |`),
+  ];
+  const problems = loadProblems(results);
+  if (problems.length > 0) lines.push('', 'Requests that did not succeed:', ...problems);
+  const missed = rows.filter((row) => row.met === false).length;
+  const judged = rows.filter((row) => row.met !== undefined).length;
+  lines.push('', `Targets met: ${judged - missed} of ${judged}.`);
+  return `${lines.join('\n')}\n`;
+}
+
+export function writeResults(dir, markdown, json) {
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, 'latest.md'), markdown);
+  writeFileSync(join(dir, 'latest.json'), `${JSON.stringify(json, null, 2)}\n`);
+}

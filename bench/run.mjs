@@ -1,0 +1,103 @@
+#!/usr/bin/env node
+/**
+ * Benchmark of report-jobs against a minimal Fastify + BullMQ baseline, in one run on the
+ * same machine and the same Redis. `npm run bench` (several minutes) or
+ * `npm run bench -- --quick` (under a minute, to check the harness). See bench/README.md.
+ *
+ * Exits 0 whenever the measurement ran, whatever the figures; non-zero only when
+ * something broke. Every process it starts is stopped on the way out.
+ */
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, readFileSync, statSync } from 'node:fs';
+import os from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { measureSystem } from './lib/measure.mjs';
+import { parseArgs } from './lib/options.mjs';
+import { stopAll } from './lib/processes.mjs';
+import { provideRedis } from './lib/redis.mjs';
+import { buildRows, renderMarkdown, writeResults } from './lib/report.mjs';
+import { assertBuilt, SYSTEMS } from './lib/systems.mjs';
+
+const BENCH = dirname(fileURLToPath(import.meta.url));
+const ROOT = dirname(BENCH);
+const RESULTS = join(BENCH, 'results');
+const LOGS = join(RESULTS, 'logs');
+
+function packageVersion(name) {
+  return JSON.parse(readFileSync(join(ROOT, 'node_modules', name, 'package.json'), 'utf8')).version;
+}
+
+/** The commit, flagged when the app sources differ from it (the figures are then of the working tree). */
+function gitCommit() {
+  const git = (...args) => execFileSync('git', args, { cwd: ROOT, encoding: 'utf8' }).trim();
+  try {
+    const dirty = git('status', '--porcelain', '--', 'apps', 'libs') !== '';
+    return `${git('rev-parse', '--short', 'HEAD')}${dirty ? ' + uncommitted changes in apps/ or libs/' : ''}`;
+  } catch {
+    return 'unknown';
+  }
+}
+
+async function describeMachine(redis) {
+  return {
+    date: new Date().toISOString(),
+    commit: gitCommit(),
+    // dist/ is what runs; it may be older or newer than the sources.
+    built: statSync(SYSTEMS.ours.apiMain).mtime.toISOString(),
+    cores: os.availableParallelism(),
+    cpu: os.cpus()[0]?.model.trim() ?? 'unknown CPU',
+    os: `${os.type()} ${os.release()}`,
+    node: process.version,
+    redis: await redis.version(),
+    bullmq: packageVersion('bullmq'),
+    autocannon: packageVersion('autocannon'),
+  };
+}
+
+async function main() {
+  const settings = parseArgs(process.argv.slice(2));
+  assertBuilt();
+  mkdirSync(LOGS, { recursive: true });
+  console.error(`[bench] ${settings.mode} mode; app logs in ${LOGS}`);
+
+  const redis = await provideRedis(LOGS);
+  try {
+    const meta = await describeMachine(redis);
+    // Ours first, then the baseline, each from an empty Redis and with its own processes.
+    const results = {};
+    for (const system of [SYSTEMS.ours, SYSTEMS.baseline]) {
+      results[system.label] = await measureSystem(system, { redis, settings, logDir: LOGS });
+    }
+    const rows = buildRows(settings, results);
+    const markdown = renderMarkdown(meta, settings, rows, results);
+    writeResults(RESULTS, markdown, { meta, settings, rows, results });
+    process.stdout.write(markdown);
+    console.error(`[bench] written to ${join(RESULTS, 'latest.md')} and latest.json`);
+  } finally {
+    await redis.stop();
+  }
+}
+
+// Ctrl-C or a kill of the harness still stops the children (the 'finally' blocks do not
+// run on a signal); a second signal exits at once.
+let interrupted = false;
+for (const signal of ['SIGINT', 'SIGTERM']) {
+  process.on(signal, () => {
+    if (interrupted) process.exit(130);
+    interrupted = true;
+    console.error(`[bench] ${signal}: stopping child processes`);
+    stopAll().finally(() => process.exit(130));
+  });
+}
+
+try {
+  await main();
+} catch (error) {
+  console.error(`[bench] failed: ${error instanceof Error ? error.message : error}`);
+  process.exitCode = 1;
+} finally {
+  await stopAll();
+}
+// Open handles (autocannon timers, sockets of a failed phase) must not keep the harness up.
+process.exit(process.exitCode ?? 0);
