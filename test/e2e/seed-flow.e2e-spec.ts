@@ -25,7 +25,13 @@ describe('the seed flow', () => {
     const instanceId = accepted.body.instanceId as string;
     expect(instanceId).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
     const statusUrl = `${api.url}/api/jobs/reports/${instanceId}`;
-    expect(accepted.body).toEqual({ status: 'accepted', instanceId, statusQueryGetUri: statusUrl });
+    expect(accepted.body).toEqual({
+      status: 'accepted',
+      instanceId,
+      statusQueryGetUri: statusUrl,
+      terminatePostUri: `${statusUrl}/terminate?reason={text}`,
+      purgeHistoryDeleteUri: `${statusUrl}/history`,
+    });
     expect(accepted.headers.get('location')).toBe(statusUrl);
     expect(accepted.headers.get('retry-after')).toBe('5');
     expect(accepted.headers.get('x-request-id')).toBe('seed-req-1');
@@ -113,18 +119,25 @@ describe('the seed flow', () => {
     }
   });
 
-  it('serves Swagger UI and an OpenAPI document with both endpoints', async () => {
+  it('serves Swagger UI and an OpenAPI document with every endpoint', async () => {
     const ui = await fetch(`${api.url}/docs`);
     expect(ui.status).toBe(200);
     expect(await ui.text()).toContain('swagger-ui');
     const doc = await request<{ paths: Record<string, Record<string, { responses: Record<string, unknown> }>> }>(
       `${api.url}/docs-json`,
     );
-    const post = doc.body.paths['/api/jobs/reports'].post;
-    const get = doc.body.paths['/api/jobs/reports/{instanceId}'].get;
-    expect(Object.keys(post.responses).sort()).toEqual(['202', '400', '413', '415', '503']);
-    expect(Object.keys(get.responses).sort()).toEqual(['200', '202', '400', '404', '500', '503']);
+    const paths = doc.body.paths;
+    const post = paths['/api/jobs/reports'].post;
+    const get = paths['/api/jobs/reports/{instanceId}'].get;
+    expect(Object.keys(post.responses).sort()).toEqual(['200', '202', '400', '413', '415', '422', '503']);
+    expect(Object.keys(get.responses).sort()).toEqual(['200', '202', '400', '404', '410', '500', '503']);
     expect(JSON.stringify(post.responses['202'])).toContain('Retry-After');
     expect(JSON.stringify(get.responses['202'])).toContain('Location');
+    expect(JSON.stringify(post)).toContain('Idempotency-Key');
+    expect(JSON.stringify(get)).toContain('Prefer');
+    expect(Object.keys(paths['/api/jobs/reports'].get.responses)).toContain('200');
+    expect(Object.keys(paths['/api/jobs/reports/{instanceId}/terminate'].post.responses).sort()).toEqual(['202', '404', '410', '503']);
+    expect(Object.keys(paths['/api/jobs/reports/{instanceId}'].delete.responses).sort()).toEqual(['202', '404', '410', '503']);
+    expect(Object.keys(paths['/api/jobs/reports/{instanceId}/history'].delete.responses).sort()).toEqual(['200', '404', '409', '410', '503']);
   });
 });

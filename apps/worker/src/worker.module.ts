@@ -4,8 +4,11 @@ import { AppConfigModule, Environment } from '@report-jobs/config';
 import { loggerOptions } from '@report-jobs/logging';
 import { HealthServer } from './health/health-server';
 import { OperationsModule } from './operations/operations.module';
+import { CancellationListener } from './processors/cancellation-listener';
 import { ReportJobProcessor } from './processors/report-job.processor';
 import { ReportWorker } from './processors/report-worker';
+import { WorkerQueue } from './queue/worker-queue';
+import { RetentionSweeper } from './retention/retention-sweeper';
 
 @Module({
   imports: [
@@ -16,6 +19,6 @@ import { ReportWorker } from './processors/report-worker';
     }),
     OperationsModule,
   ],
-  providers: [ReportJobProcessor, ReportWorker, HealthServer],
+  providers: [ReportJobProcessor, ReportWorker, WorkerQueue, CancellationListener, RetentionSweeper, HealthServer],
 })
 export class WorkerModule {}

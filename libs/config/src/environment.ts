@@ -1,4 +1,5 @@
 import { plainToInstance, Transform } from 'class-transformer';
+import { isReportOperation } from '@report-jobs/contract';
 import {
   IsBoolean,
   IsIn,
@@ -6,6 +7,7 @@ import {
   IsOptional,
   IsString,
   IsUrl,
+  Matches,
   Max,
   Min,
   validateSync,
@@ -77,6 +79,22 @@ export class Environment {
   @Max(86_400)
   JOB_TIMEOUT_SECONDS = 3900;
 
+  /**
+   * Per-operation attempt limits overriding JOB_TIMEOUT_SECONDS, e.g. `rebuild-report=600`.
+   */
+  @Transform(toOptionalString)
+  @IsOptional()
+  @Matches(/^\s*[a-z0-9-]+=\d+\s*(,\s*[a-z0-9-]+=\d+\s*)*$/, {
+    message: 'OPERATION_TIMEOUTS must look like rebuild-report=600,other-operation=60',
+  })
+  OPERATION_TIMEOUTS?: string;
+
+  /** A job that waited longer than this for a worker fails when one takes it; 0 means no limit. */
+  @Transform(toInteger)
+  @IsInt()
+  @Min(0)
+  JOB_QUEUE_WAIT_LIMIT_SECONDS = 86_400;
+
   /** How long finished jobs stay readable. */
   @Transform(toInteger)
   @IsInt()
@@ -87,6 +105,19 @@ export class Environment {
   @IsInt()
   @Min(1)
   JOB_RETENTION_FAILED_SECONDS = 604_800;
+
+  /** After retention or a purge, how long the status URL answers 410 Gone (then 404). */
+  @Transform(toInteger)
+  @IsInt()
+  @Min(1)
+  JOB_GONE_RETENTION_SECONDS = 604_800;
+
+  /** Longest `Prefer: wait=N` honoured, in seconds; 0 turns waiting off. */
+  @Transform(toInteger)
+  @IsInt()
+  @Min(0)
+  @Max(300)
+  MAX_PREFER_WAIT_SECONDS = 30;
 
   /** Jobs one worker process runs at once. */
   @Transform(toInteger)
@@ -135,6 +166,9 @@ export class Environment {
   SIMULATED_FAILURES?: string;
 }
 
+/** Variables without a default (so absent from `new Environment()`). */
+const OPTIONAL_VARIABLES = ['PUBLIC_BASE_URL', 'SIMULATED_FAILURES', 'OPERATION_TIMEOUTS'];
+
 export class InvalidEnvironmentError extends Error {
   override name = 'InvalidEnvironmentError';
 }
@@ -142,7 +176,7 @@ export class InvalidEnvironmentError extends Error {
 /** Parses and validates the environment; throws one error naming every bad variable. */
 export function validateEnvironment(raw: Record<string, unknown>): Environment {
   const known = Object.fromEntries(
-    Object.keys(new Environment()).concat(['PUBLIC_BASE_URL', 'SIMULATED_FAILURES'])
+    environmentVariableNames()
       .filter((key) => raw[key] !== undefined)
       .map((key) => [key, raw[key]]),
   );
@@ -161,10 +195,25 @@ export function validateEnvironment(raw: Record<string, unknown>): Environment {
       'Invalid environment:\n  SIMULATED_FAILURES must not be set when NODE_ENV=production',
     );
   }
+  for (const name of Object.keys(operationTimeouts(environment))) {
+    if (!isReportOperation(name)) {
+      throw new InvalidEnvironmentError(`Invalid environment:\n  OPERATION_TIMEOUTS names unknown operation "${name}"`);
+    }
+  }
   return environment;
+}
+
+/** OPERATION_TIMEOUTS as a map of operation to seconds. */
+export function operationTimeouts(environment: Pick<Environment, 'OPERATION_TIMEOUTS'>): Record<string, number> {
+  const entries = (environment.OPERATION_TIMEOUTS ?? '')
+    .split(',')
+    .map((entry) => entry.trim())
+    .filter(Boolean)
+    .map((entry) => entry.split('=').map((part) => part.trim()));
+  return Object.fromEntries(entries.map(([operation, seconds]) => [operation, Number(seconds)]));
 }
 
 /** Names of every variable the apps read (used by the compose check). */
 export function environmentVariableNames(): string[] {
-  return [...new Set([...Object.keys(new Environment()), 'PUBLIC_BASE_URL', 'SIMULATED_FAILURES'])];
+  return [...new Set([...Object.keys(new Environment()), ...OPTIONAL_VARIABLES])];
 }

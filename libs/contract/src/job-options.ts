@@ -3,20 +3,19 @@ import type { JobsOptions } from 'bullmq';
 export interface JobPolicy {
   attempts: number;
   backoffMs: number;
-  completedRetentionSeconds: number;
-  failedRetentionSeconds: number;
 }
 
 /**
  * BullMQ options every report job is added with. The instance id is the job id, so
- * the status URL addresses the job directly.
+ * the status URL addresses the job directly. There is no removeOnComplete/removeOnFail:
+ * the worker's retention sweeper removes finished jobs itself, leaving a record behind
+ * so that their status URL answers 410 Gone rather than 404.
  */
-export function reportJobOptions(instanceId: string, policy: JobPolicy): JobsOptions {
+export function reportJobOptions(instanceId: string, createdAt: number, policy: JobPolicy): JobsOptions {
   return {
     jobId: instanceId,
+    timestamp: createdAt,
     attempts: policy.attempts,
     backoff: { type: 'exponential', delay: policy.backoffMs },
-    removeOnComplete: { age: policy.completedRetentionSeconds },
-    removeOnFail: { age: policy.failedRetentionSeconds },
   };
 }

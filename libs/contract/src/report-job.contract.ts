@@ -28,6 +28,10 @@ export interface ReportJobData {
   input: ReportJobInput;
   /** The request id of the POST that created the job; every worker log line carries it. */
   correlationId: string;
+  /** The principal that created the job; only it (and admins) may see or manage it. */
+  owner: string;
+  /** Hash of the normalized input, for jobs created with an Idempotency-Key. */
+  requestFingerprint?: string;
 }
 
 /** The seed's activity result. */

@@ -27,7 +27,12 @@ export interface StatusMapping {
 export interface StatusMappingOptions {
   /** Durable's `returnInternalServerErrorOnFailure` query flag. */
   returnInternalServerErrorOnFailure?: boolean;
+  /** A client asked to terminate the job while it ran; once it has stopped it is Terminated. */
+  terminateRequested?: boolean;
 }
+
+/** A job terminated before it ran: it left the queue, its record says Terminated. */
+export const TERMINATED: StatusMapping = { runtimeStatus: 'Terminated', httpStatus: 200, inProgress: false };
 
 /**
  * @param state the job's queue state
@@ -47,6 +52,7 @@ export function mapJobState(
     case 'completed':
       return { runtimeStatus: 'Completed', httpStatus: 200, inProgress: false };
     case 'failed':
+      if (options.terminateRequested) return TERMINATED;
       return {
         runtimeStatus: 'Failed',
         httpStatus: options.returnInternalServerErrorOnFailure ? 500 : 200,

@@ -1,2 +1,3 @@
 export * from './redis-connections';
+export * from './bookkeeping-keys';
 export * from './job-snapshot.reader';

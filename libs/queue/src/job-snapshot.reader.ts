@@ -1,6 +1,7 @@
 import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { QueueJobState } from '@report-jobs/contract';
+import { bookkeepingKeys, TERMINATE_FIELD } from './bookkeeping-keys';
 
 /**
  * One status read = one Redis round trip whose cost does not grow with the backlog.
@@ -11,10 +12,15 @@ import type { QueueJobState } from '@report-jobs/contract';
  * (the sorted sets) or bounded by worker concurrency (the active list). A job that
  * exists and is in none of them can only be waiting: BullMQ moves jobs between these
  * structures inside atomic scripts, so no job is ever between two of them here.
+ * When the job is gone, the record left in its place (if any) is returned instead.
  */
 const SNAPSHOT_SCRIPT = `
 local job = redis.call('HGETALL', KEYS[1])
-if #job == 0 then return {'unknown', job, false} end
+if #job == 0 then
+  local gone = redis.call('HGETALL', KEYS[8])
+  if #gone == 0 then return {'unknown', gone, false} end
+  return {'gone', gone, false}
+end
 local id = ARGV[1]
 if redis.call('ZSCORE', KEYS[2], id) then return {'completed', job, false} end
 if redis.call('ZSCORE', KEYS[3], id) then return {'failed', job, false} end
@@ -46,9 +52,32 @@ export interface JobSnapshot {
   failedReason?: string;
   /** For a delayed job, when it becomes due, epoch ms. */
   dueAt?: number;
+  /** Set when a client asked to terminate the job while it ran. */
+  terminateRequested?: { reason: string; at: number };
 }
 
-type SnapshotReply = [QueueJobState, string[], string | null];
+export type GoneKind = 'terminated' | 'purged' | 'expired';
+
+/** What is left of a job that is no longer in the queue. */
+export interface GoneRecord {
+  id: string;
+  kind: GoneKind;
+  /** When the job was terminated, purged or expired, epoch ms. */
+  at: number;
+  /** For a terminated job: until when its status is still shown, epoch ms. */
+  visibleUntil?: number;
+  reason?: string;
+  /** The job's data and creation time, kept for terminated jobs. */
+  data?: unknown;
+  timestamp?: number;
+  attempt?: number;
+  maxAttempts?: number;
+  owner?: string;
+}
+
+export type JobLookup = { found: 'job'; job: JobSnapshot } | { found: 'gone'; gone: GoneRecord } | { found: 'none' };
+
+type SnapshotReply = [QueueJobState | 'gone', string[], string | null | false];
 
 interface SnapshotCommand {
   reportJobSnapshot(...keysAndArgs: string[]): Promise<SnapshotReply>;
@@ -56,66 +85,112 @@ interface SnapshotCommand {
 
 export class JobSnapshotReader {
   private readonly keys: string[];
+  private readonly gone: (jobId: string) => string;
 
   constructor(
     private readonly redis: Redis,
     private readonly queue: Queue,
   ) {
     if (!('reportJobSnapshot' in redis)) {
-      redis.defineCommand('reportJobSnapshot', { numberOfKeys: 7, lua: SNAPSHOT_SCRIPT });
+      redis.defineCommand('reportJobSnapshot', { numberOfKeys: 8, lua: SNAPSHOT_SCRIPT });
     }
     const k = queue.keys;
     this.keys = [k.completed, k.failed, k.delayed, k.prioritized, k.active, k['waiting-children']];
+    this.gone = bookkeepingKeys(queue).gone;
   }
 
-  /** The job's snapshot, or null when no job has that id. */
-  async read(jobId: string): Promise<JobSnapshot | null> {
+  /** The job, what is left of it, or nothing. */
+  async lookup(jobId: string): Promise<JobLookup> {
     const command = this.redis as unknown as SnapshotCommand;
-    const [state, flat, delayedScore] = await command.reportJobSnapshot(
-      this.queue.toKey(jobId),
-      ...this.keys,
-      jobId,
-    );
-    if (state === 'unknown') return null;
-    return decodeSnapshot(jobId, state, flat, delayedScore);
+    const reply = await command.reportJobSnapshot(this.queue.toKey(jobId), ...this.keys, this.gone(jobId), jobId);
+    return decodeLookup(jobId, reply);
+  }
+
+  /** Looks up many jobs in one round trip (a pipeline). */
+  async lookupMany(jobIds: string[]): Promise<JobLookup[]> {
+    if (jobIds.length === 0) return [];
+    const pipeline = this.redis.pipeline();
+    const batch = pipeline as unknown as SnapshotCommand;
+    for (const id of jobIds) batch.reportJobSnapshot(this.queue.toKey(id), ...this.keys, this.gone(id), id);
+    const replies = (await pipeline.exec()) ?? [];
+    return replies.map(([error, reply], i) => {
+      if (error) throw error;
+      return decodeLookup(jobIds[i], reply as SnapshotReply);
+    });
+  }
+
+  /** The job's snapshot, or null when it is not in the queue. */
+  async read(jobId: string): Promise<JobSnapshot | null> {
+    const result = await this.lookup(jobId);
+    return result.found === 'job' ? result.job : null;
   }
 }
 
-function decodeSnapshot(
-  id: string,
-  state: QueueJobState,
-  flat: string[],
-  delayedScore: string | null,
-): JobSnapshot {
+function toMap(flat: string[]): Map<string, string> {
   const hash = new Map<string, string>();
   for (let i = 0; i + 1 < flat.length; i += 2) hash.set(flat[i], flat[i + 1]);
-  const int = (field: string) => {
-    const raw = hash.get(field);
-    return raw === undefined || raw === '' ? undefined : Number.parseInt(raw, 10);
-  };
-  const json = (field: string): unknown => {
-    const raw = hash.get(field);
-    if (raw === undefined || raw === '') return undefined;
-    try {
-      return JSON.parse(raw);
-    } catch {
-      return raw;
-    }
-  };
-  const opts = (json('opts') ?? {}) as { attempts?: number };
+  return hash;
+}
+
+function reader(hash: Map<string, string>) {
   return {
-    id,
-    state,
-    data: json('data'),
-    timestamp: int('timestamp') ?? 0,
-    processedOn: int('processedOn'),
-    finishedOn: int('finishedOn'),
-    attemptsMade: int('atm') ?? int('attemptsMade') ?? 0,
-    attemptsStarted: int('ats') ?? 0,
-    maxAttempts: opts.attempts ?? 1,
-    progress: json('progress'),
-    returnValue: json('returnvalue'),
-    failedReason: hash.get('failedReason') || undefined,
-    dueAt: delayedScore ? Math.floor(Number(delayedScore) / DELAYED_SCORE_FACTOR) : undefined,
+    int(field: string): number | undefined {
+      const raw = hash.get(field);
+      return raw === undefined || raw === '' ? undefined : Number.parseInt(raw, 10);
+    },
+    json(field: string): unknown {
+      const raw = hash.get(field);
+      if (raw === undefined || raw === '') return undefined;
+      try {
+        return JSON.parse(raw);
+      } catch {
+        return raw;
+      }
+    },
+    text(field: string): string | undefined {
+      return hash.get(field) || undefined;
+    },
+  };
+}
+
+function decodeLookup(id: string, [state, flat, delayedScore]: SnapshotReply): JobLookup {
+  if (state === 'unknown') return { found: 'none' };
+  const field = reader(toMap(flat));
+  if (state === 'gone') {
+    return {
+      found: 'gone',
+      gone: {
+        id,
+        kind: (field.text('kind') ?? 'expired') as GoneKind,
+        at: field.int('at') ?? 0,
+        visibleUntil: field.int('visibleUntil'),
+        reason: field.text('reason'),
+        data: field.json('data'),
+        timestamp: field.int('timestamp'),
+        attempt: field.int('attempt'),
+        maxAttempts: field.int('maxAttempts'),
+        owner: field.text('owner'),
+      },
+    };
+  }
+  const opts = (field.json('opts') ?? {}) as { attempts?: number };
+  return {
+    found: 'job',
+    job: {
+      id,
+      state,
+      data: field.json('data'),
+      timestamp: field.int('timestamp') ?? 0,
+      processedOn: field.int('processedOn'),
+      finishedOn: field.int('finishedOn'),
+      attemptsMade: field.int('atm') ?? field.int('attemptsMade') ?? 0,
+      attemptsStarted: field.int('ats') ?? 0,
+      maxAttempts: opts.attempts ?? 1,
+      progress: field.json('progress'),
+      returnValue: field.json('returnvalue'),
+      failedReason: field.text('failedReason'),
+      dueAt: delayedScore ? Math.floor(Number(delayedScore) / DELAYED_SCORE_FACTOR) : undefined,
+      terminateRequested: field.json(TERMINATE_FIELD) as JobSnapshot['terminateRequested'],
+    },
   };
 }

@@ -32,14 +32,24 @@ interface ProblemWithHeaders {
   unexpected: boolean;
 }
 
-export function problem(status: number, detail: string, errors?: FieldError[]): Problem {
-  return { type: 'about:blank', title: STATUS_CODES[status] ?? 'Error', status, detail, ...(errors ? { errors } : {}) };
+/** Extension members of a problem (RFC 9457 §3.2), e.g. when a job expired. */
+export type ProblemExtensions = Record<string, string | number>;
+
+export function problem(status: number, detail: string, errors?: FieldError[], extensions: ProblemExtensions = {}): Problem {
+  return {
+    type: 'about:blank',
+    title: STATUS_CODES[status] ?? 'Error',
+    status,
+    detail,
+    ...extensions,
+    ...(errors ? { errors } : {}),
+  };
 }
 
 /** An HttpException whose body is already a problem (validation errors, 404s). */
 export class ProblemException extends HttpException {
-  constructor(status: number, detail: string, errors?: FieldError[]) {
-    super(problem(status, detail, errors), status);
+  constructor(status: number, detail: string, errors?: FieldError[], extensions?: ProblemExtensions) {
+    super(problem(status, detail, errors, extensions), status);
   }
 }
 

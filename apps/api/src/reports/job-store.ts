@@ -1,19 +1,42 @@
 import { Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
 import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
+import { randomBytes } from 'node:crypto';
 import { Environment } from '@report-jobs/config';
+import { REPORT_JOB_NAME, REPORTS_QUEUE, reportJobOptions, type ReportJobData } from '@report-jobs/contract';
 import {
-  REPORT_JOB_NAME,
-  REPORTS_QUEUE,
-  reportJobOptions,
-  type ReportJobData,
-} from '@report-jobs/contract';
-import { createProducerConnection, JobSnapshotReader, type JobSnapshot } from '@report-jobs/queue';
+  bookkeepingKeys,
+  createProducerConnection,
+  JobSnapshotReader,
+  TERMINATE_FIELD,
+  type BookkeepingKeys,
+  type JobLookup,
+  type JobSnapshot,
+} from '@report-jobs/queue';
 import { ServiceUnavailableError } from '../http/problem-details';
 
+/** Marks a running job for termination and tells the workers, only if the job still exists. */
+const REQUEST_TERMINATION_SCRIPT = `
+if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
+redis.call('PUBLISH', KEYS[2], ARGV[3])
+return 1
+`;
+
+interface TerminationCommand {
+  reportJobRequestTermination(...keysAndArgs: string[]): Promise<number>;
+}
+
+/** One entry of the creation-time index. */
+export interface IndexEntry {
+  id: string;
+  createdAt: number;
+}
+
 /**
- * The API's only door to Redis: adds jobs and reads their snapshots. It runs no worker.
- * Every Redis failure leaves here as ServiceUnavailableError, after being logged.
+ * The API's only door to Redis: adds, reads, terminates and purges jobs, and pages
+ * through the creation-time index. It runs no worker. Every Redis failure leaves here
+ * as ServiceUnavailableError (503), after being logged.
  */
 @Injectable()
 export class JobStore implements OnApplicationShutdown {
@@ -21,34 +44,148 @@ export class JobStore implements OnApplicationShutdown {
   private readonly redis: Redis;
   private readonly queue: Queue<ReportJobData>;
   private readonly reader: JobSnapshotReader;
+  private readonly keys: BookkeepingKeys;
+  private secretValue?: Promise<Buffer>;
 
   constructor(private readonly env: Environment) {
     this.redis = createProducerConnection(env.REDIS_URL);
     // Without listeners, an 'error' event would crash the process during an outage.
     this.redis.on('error', (error) => this.logger.warn(`Redis connection: ${error.message}`));
+    this.redis.defineCommand('reportJobRequestTermination', { numberOfKeys: 2, lua: REQUEST_TERMINATION_SCRIPT });
     this.queue = new Queue<ReportJobData>(REPORTS_QUEUE, { connection: this.redis });
     this.queue.on('error', (error) => this.logger.warn(`Queue: ${error.message}`));
     this.reader = new JobSnapshotReader(this.redis, this.queue);
+    this.keys = bookkeepingKeys(this.queue);
   }
 
-  /** Resolves once Redis has acknowledged the job; the job is then durably queued. */
-  async add(instanceId: string, data: ReportJobData): Promise<void> {
-    await this.guard('add a job', () =>
-      this.queue.add(
-        REPORT_JOB_NAME,
-        data,
-        reportJobOptions(instanceId, {
-          attempts: this.env.JOB_ATTEMPTS,
-          backoffMs: this.env.JOB_BACKOFF_MS,
-          completedRetentionSeconds: this.env.JOB_RETENTION_COMPLETED_SECONDS,
-          failedRetentionSeconds: this.env.JOB_RETENTION_FAILED_SECONDS,
-        }),
-      ),
-    );
+  /**
+   * Resolves once Redis has acknowledged the job; the job is then durably queued. A job
+   * id that already exists is left as it is (BullMQ ignores the duplicate atomically),
+   * which is what makes idempotent submits safe under concurrency.
+   */
+  async add(instanceId: string, data: ReportJobData, createdAt: number): Promise<void> {
+    const options = reportJobOptions(instanceId, createdAt, {
+      attempts: this.env.JOB_ATTEMPTS,
+      backoffMs: this.env.JOB_BACKOFF_MS,
+    });
+    await this.guard('add a job', async () => {
+      // The index is written alongside (same round trip time); listing skips entries
+      // whose job never made it, so no order between the two is needed.
+      const index = this.redis
+        .multi()
+        // NX: a repeated idempotent submit keeps the job's place in the listing order.
+        .zadd(this.keys.index, 'NX', createdAt, instanceId)
+        .zadd(this.keys.ownerIndex(data.owner), 'NX', createdAt, instanceId)
+        .exec();
+      await Promise.all([this.queue.add(REPORT_JOB_NAME, data, options), index]);
+    });
   }
 
-  read(instanceId: string): Promise<JobSnapshot | null> {
-    return this.guard('read a job', () => this.reader.read(instanceId));
+  lookup(instanceId: string): Promise<JobLookup> {
+    return this.guard('read a job', () => this.reader.lookup(instanceId));
+  }
+
+  lookupMany(instanceIds: string[]): Promise<JobLookup[]> {
+    return this.guard('read jobs', () => this.reader.lookupMany(instanceIds));
+  }
+
+  /** The deployment's secret for deriving instance ids from idempotency keys, made once and shared in Redis. */
+  idempotencySecret(): Promise<Buffer> {
+    this.secretValue ??= this.guard('read the idempotency secret', async () => {
+      await this.redis.set(this.keys.secret, randomBytes(32).toString('hex'), 'NX');
+      return Buffer.from((await this.redis.get(this.keys.secret))!, 'hex');
+    }).catch((error: unknown) => {
+      this.secretValue = undefined;
+      throw error;
+    });
+    return this.secretValue;
+  }
+
+  /**
+   * Terminates a job that no worker holds: leaves a Terminated record in its place and
+   * removes it from the queue. Answers false when a worker took the job meanwhile.
+   */
+  async terminateQueued(job: JobSnapshot, owner: string, reason: string, now: number): Promise<boolean> {
+    const visibleUntil = now + this.env.JOB_RETENTION_FAILED_SECONDS * 1000;
+    const record = {
+      kind: 'terminated',
+      at: String(now),
+      visibleUntil: String(visibleUntil),
+      reason,
+      data: JSON.stringify(job.data),
+      timestamp: String(job.timestamp),
+      attempt: String(Math.max(job.attemptsStarted, job.attemptsMade)),
+      maxAttempts: String(job.maxAttempts),
+      owner,
+    };
+    return this.guard('terminate a job', async () => {
+      const goneKey = this.keys.gone(job.id);
+      await this.redis
+        .multi()
+        .hset(goneKey, record)
+        .pexpire(goneKey, visibleUntil - now + this.env.JOB_GONE_RETENTION_SECONDS * 1000)
+        .zadd(this.keys.terminated, visibleUntil, job.id)
+        .exec();
+      // BullMQ's remove answers 0 when the job is locked by a worker.
+      if ((await this.queue.remove(job.id)) === 1) return true;
+      await this.redis.multi().del(goneKey).zrem(this.keys.terminated, job.id).exec();
+      return false;
+    });
+  }
+
+  /** Asks the worker running the job to abort it. False when the job no longer exists. */
+  requestTermination(instanceId: string, reason: string, now: number): Promise<boolean> {
+    const command = this.redis as unknown as TerminationCommand;
+    return this.guard('request termination', async () => {
+      const answer = await command.reportJobRequestTermination(
+        this.queue.toKey(instanceId),
+        this.keys.cancelChannel,
+        TERMINATE_FIELD,
+        JSON.stringify({ reason, at: now }),
+        JSON.stringify({ instanceId, reason }),
+      );
+      return answer === 1;
+    });
+  }
+
+  /** Deletes a finished job (or a terminated job's record), leaving a 'purged' record for 410s. */
+  async purge(instanceId: string, owner: string, now: number): Promise<void> {
+    await this.guard('purge a job', async () => {
+      const goneKey = this.keys.gone(instanceId);
+      await this.redis
+        .multi()
+        .del(goneKey)
+        .hset(goneKey, { kind: 'purged', at: String(now), owner })
+        .pexpire(goneKey, this.env.JOB_GONE_RETENTION_SECONDS * 1000)
+        .zrem(this.keys.terminated, instanceId)
+        .zrem(this.keys.index, instanceId)
+        .zrem(this.keys.ownerIndex(owner), instanceId)
+        .exec();
+      await this.queue.remove(instanceId);
+    });
+  }
+
+  /**
+   * Index entries created in [from, to], in creation order, after `after` (the last entry
+   * of the previous page), at most `count` of them.
+   */
+  indexPage(owner: string | undefined, from: number, to: number, after: IndexEntry | undefined, count: number): Promise<IndexEntry[]> {
+    const key = owner === undefined ? this.keys.index : this.keys.ownerIndex(owner);
+    return this.guard('list jobs', async () => {
+      const entries: IndexEntry[] = [];
+      const min = after ? Math.max(after.createdAt, from) : from;
+      // Entries of equal time come in id order; skip those up to the cursor's id.
+      for (let offset = 0; entries.length < count; offset += count) {
+        const flat = await this.redis.zrangebyscore(key, min, to, 'WITHSCORES', 'LIMIT', offset, count);
+        for (let i = 0; i + 1 < flat.length; i += 2) {
+          const entry = { id: flat[i], createdAt: Number(flat[i + 1]) };
+          const seen = after && (entry.createdAt < after.createdAt || (entry.createdAt === after.createdAt && entry.id <= after.id));
+          if (!seen && entries.length < count) entries.push(entry);
+        }
+        if (flat.length < count * 2) break;
+      }
+      return entries;
+    });
   }
 
   /** Resolves when Redis answers PING (within the connection's command timeout). */

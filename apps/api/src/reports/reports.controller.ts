@@ -1,8 +1,11 @@
-import { Body, Controller, Get, HttpCode, Param, Post, Query, Req, Res } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Param, Post, Query, Req, Res } from '@nestjs/common';
 import {
   ApiAcceptedResponse,
   ApiBadRequestResponse,
+  ApiConflictResponse,
   ApiExtraModels,
+  ApiGoneResponse,
+  ApiHeader,
   ApiInternalServerErrorResponse,
   ApiNotFoundResponse,
   ApiOkResponse,
@@ -12,25 +15,43 @@ import {
   ApiQuery,
   ApiServiceUnavailableResponse,
   ApiTags,
+  ApiUnprocessableEntityResponse,
   ApiUnsupportedMediaTypeResponse,
   getSchemaPath,
 } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Environment } from '@report-jobs/config';
+import { callerOf } from '../http/caller';
+import { preferredWaitSeconds } from '../http/prefer';
 import { ProblemException } from '../http/problem-details';
 import { publicBaseUrl, statusUrl } from '../http/public-url';
+import { decodeContinuationToken, encodeContinuationToken } from './continuation-token';
 import { CreateReportJobDto } from './dto/create-report-job.dto';
-import { AcceptedResponse, ProblemDetails, StatusPayload } from './dto/report-job.responses';
-import { ReportJobsService } from './report-jobs.service';
+import { DEFAULT_PAGE_SIZE, ListReportJobsQuery } from './dto/list-report-jobs.query';
+import { AcceptedResponse, JobListPage, ProblemDetails, PurgeResult, StatusPayload } from './dto/report-job.responses';
+import { IDEMPOTENCY_KEY_HEADER, parseIdempotencyKey } from './idempotency';
+import { JobWaiter } from './job-waiter';
+import { ReportJobsService, type JobStatus } from './report-jobs.service';
 
 const INSTANCE_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+export const CONTINUATION_TOKEN_HEADER = 'x-ms-continuation-token';
 
 const LOCATION_HEADER = { description: 'Absolute status URL to poll.', schema: { type: 'string', format: 'uri' } };
 const RETRY_AFTER_HEADER = {
   description: 'Seconds to wait before polling again, estimated from the job’s state (1–30).',
   schema: { type: 'integer' },
 };
-const PROBLEM = { type: ProblemDetails, content: { 'application/problem+json': { schema: { $ref: getSchemaPath(ProblemDetails) } } } };
+const PREFERENCE_APPLIED = { description: 'wait=N when a Prefer: wait was honoured.', schema: { type: 'string' } };
+const PROBLEM = {
+  type: ProblemDetails,
+  content: { 'application/problem+json': { schema: { $ref: getSchemaPath(ProblemDetails) } } },
+};
+const PREFER_HEADER = {
+  name: 'Prefer',
+  required: false,
+  description: 'RFC 7240 `wait=N`: hold the answer up to N seconds (at most MAX_PREFER_WAIT_SECONDS) for the job to end.',
+  example: 'wait=10',
+};
 
 /** Translates HTTP to ReportJobsService calls and back; no job logic lives here. */
 @ApiTags('report jobs')
@@ -39,6 +60,7 @@ const PROBLEM = { type: ProblemDetails, content: { 'application/problem+json': {
 export class ReportsController {
   constructor(
     private readonly jobs: ReportJobsService,
+    private readonly waiter: JobWaiter,
     private readonly env: Environment,
   ) {}
 
@@ -47,17 +69,33 @@ export class ReportsController {
   @ApiOperation({
     summary: 'Start a report job',
     description:
-      'Validates the request, queues the job and answers 202 once Redis has acknowledged it. ' +
-      'Poll statusQueryGetUri (also in Location) no sooner than Retry-After says.',
+      'Validates the request, queues the job and answers 202 once Redis has acknowledged it. Poll ' +
+      'statusQueryGetUri (also in Location) no sooner than Retry-After says. With an Idempotency-Key, ' +
+      'repeats of the request land on the same job.',
   })
+  @ApiHeader({
+    name: 'Idempotency-Key',
+    required: false,
+    description:
+      'Makes retries safe: one job per key and caller, kept as long as the job. Repeats with the same body ' +
+      'answer like the first; with another body, 422. 1–255 visible ASCII characters, optionally quoted.',
+    example: '"8e03978e-40d5-43e8-bc93-6894a57f9324"',
+  })
+  @ApiHeader(PREFER_HEADER)
   @ApiAcceptedResponse({
     type: AcceptedResponse,
     description: 'The job is durably queued.',
     headers: { Location: LOCATION_HEADER, 'Retry-After': RETRY_AFTER_HEADER },
   })
-  @ApiBadRequestResponse({ description: 'Invalid fields (named in errors) or malformed JSON.', ...PROBLEM })
+  @ApiOkResponse({
+    type: StatusPayload,
+    description: 'With Prefer: wait, the job ended within the wait: its final status.',
+    headers: { Location: LOCATION_HEADER, 'Preference-Applied': PREFERENCE_APPLIED },
+  })
+  @ApiBadRequestResponse({ description: 'Invalid fields (named in errors), malformed JSON or Idempotency-Key.', ...PROBLEM })
   @ApiPayloadTooLargeResponse({ description: 'The body is larger than BODY_LIMIT_BYTES.', ...PROBLEM })
   @ApiUnsupportedMediaTypeResponse({ description: 'Content-Type is not application/json.', ...PROBLEM })
+  @ApiUnprocessableEntityResponse({ description: 'The Idempotency-Key was used with another body.', ...PROBLEM })
   @ApiServiceUnavailableResponse({
     description: 'Redis is unreachable; nothing was queued.',
     headers: { 'Retry-After': { schema: { type: 'integer' } } },
@@ -67,19 +105,67 @@ export class ReportsController {
     @Body() body: CreateReportJobDto,
     @Req() request: FastifyRequest,
     @Res({ passthrough: true }) reply: FastifyReply,
-  ): Promise<AcceptedResponse> {
-    const started = await this.jobs.start(body, request.id);
-    const url = statusUrl(publicBaseUrl(this.env.PUBLIC_BASE_URL, request.protocol, request.host), started.instanceId);
-    reply.header('location', url).header('retry-after', String(started.retryAfterSeconds));
-    return { status: 'accepted', instanceId: started.instanceId, statusQueryGetUri: url };
+  ): Promise<AcceptedResponse | StatusPayload> {
+    const idempotencyKey = parseIdempotencyKey(request.headers[IDEMPOTENCY_KEY_HEADER]);
+    const started = await this.jobs.start(body, callerOf(request), request.id, idempotencyKey);
+    const urls = this.urls(request, started.instanceId);
+    const waitMs = this.waiter.allowedWaitMs(preferredWaitSeconds(request.headers.prefer));
+    if (waitMs > 0) {
+      const status = await this.awaitEnd(started.instanceId, request, waitMs);
+      reply.header('preference-applied', `wait=${waitMs / 1000}`);
+      if (!status.mapping.inProgress) {
+        reply.status(200).header('location', urls.status).header('content-location', urls.status);
+        return status.payload;
+      }
+    }
+    reply.header('location', urls.status).header('retry-after', String(started.retryAfterSeconds));
+    return {
+      status: 'accepted',
+      instanceId: started.instanceId,
+      statusQueryGetUri: urls.status,
+      terminatePostUri: `${urls.status}/terminate?reason={text}`,
+      purgeHistoryDeleteUri: `${urls.status}/history`,
+    };
+  }
+
+  @Get()
+  @ApiOperation({
+    summary: 'List report jobs',
+    description:
+      'The caller’s jobs (every job for an admin) in creation order, filtered by runtimeStatus and ' +
+      'creation time. Pages stay stable while jobs keep arriving: new jobs come after the last page. A ' +
+      'page may hold fewer than top items while more remain; continue while a continuationToken is returned.',
+  })
+  @ApiOkResponse({
+    type: JobListPage,
+    headers: { [CONTINUATION_TOKEN_HEADER]: { description: 'Token of the next page; absent on the last.', schema: { type: 'string' } } },
+  })
+  @ApiBadRequestResponse({ description: 'Invalid filter, page size or token.', ...PROBLEM })
+  @ApiServiceUnavailableResponse({ description: 'Redis is unreachable.', ...PROBLEM })
+  async list(
+    @Query() query: ListReportJobsQuery,
+    @Req() request: FastifyRequest,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<JobListPage> {
+    const page = await this.jobs.list(callerOf(request), {
+      runtimeStatus: query.runtimeStatus,
+      createdTimeFrom: query.createdTimeFrom ? Date.parse(query.createdTimeFrom) : undefined,
+      createdTimeTo: query.createdTimeTo ? Date.parse(query.createdTimeTo) : undefined,
+      top: query.top ?? DEFAULT_PAGE_SIZE,
+      after: query.continuationToken ? decodeContinuationToken(query.continuationToken) : undefined,
+    });
+    const token = page.next ? encodeContinuationToken(page.next) : null;
+    if (token) reply.header(CONTINUATION_TOKEN_HEADER, token);
+    return { items: page.items, continuationToken: token };
   }
 
   @Get(':instanceId')
   @ApiOperation({
     summary: 'Get the status of a report job',
     description:
-      '202 while the job is Pending or Running (with Location and Retry-After), 200 once it is ' +
-      'Completed, Failed or Terminated. With returnInternalServerErrorOnFailure=true a Failed job answers 500.',
+      '202 while the job is Pending or Running (with Location and Retry-After), 200 once it is Completed, ' +
+      'Failed or Terminated. With returnInternalServerErrorOnFailure=true a Failed job answers 500. A job ' +
+      'removed by retention or purge answers 410 for JOB_GONE_RETENTION_SECONDS.',
   })
   @ApiParam({ name: 'instanceId', format: 'uuid', description: 'The instanceId returned when the job was started.' })
   @ApiQuery({
@@ -88,18 +174,17 @@ export class ReportsController {
     type: Boolean,
     description: 'Answer 500 instead of 200 when the job Failed.',
   })
+  @ApiHeader(PREFER_HEADER)
   @ApiAcceptedResponse({
     type: StatusPayload,
     description: 'Pending or Running: poll again after Retry-After.',
     headers: { Location: LOCATION_HEADER, 'Retry-After': RETRY_AFTER_HEADER },
   })
   @ApiOkResponse({ type: StatusPayload, description: 'Completed (output holds the result), Failed or Terminated.' })
-  @ApiInternalServerErrorResponse({
-    type: StatusPayload,
-    description: 'Failed, when returnInternalServerErrorOnFailure=true.',
-  })
+  @ApiInternalServerErrorResponse({ type: StatusPayload, description: 'Failed, when returnInternalServerErrorOnFailure=true.' })
   @ApiBadRequestResponse({ description: 'The id is not a UUID, or the query is invalid.', ...PROBLEM })
   @ApiNotFoundResponse({ description: 'No job has this id.', ...PROBLEM })
+  @ApiGoneResponse({ description: 'The job was removed by retention or purged; goneAt says when.', ...PROBLEM })
   @ApiServiceUnavailableResponse({ description: 'Redis is unreachable.', ...PROBLEM })
   async status(
     @Param('instanceId') instanceId: string,
@@ -107,20 +192,120 @@ export class ReportsController {
     @Req() request: FastifyRequest,
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<StatusPayload> {
-    if (!INSTANCE_ID.test(instanceId)) {
-      throw new ProblemException(400, 'instanceId must be a lowercase UUID as returned by POST /api/jobs/reports.');
+    checkInstanceId(instanceId);
+    const options = { returnInternalServerErrorOnFailure: parseFlag(failureFlag) };
+    let status = await this.jobs.status(instanceId, callerOf(request), options);
+    const waitMs = this.waiter.allowedWaitMs(preferredWaitSeconds(request.headers.prefer));
+    if (waitMs > 0 && status.mapping.inProgress) {
+      status = await this.awaitEnd(instanceId, request, waitMs, options);
+      reply.header('preference-applied', `wait=${waitMs / 1000}`);
     }
-    const status = await this.jobs.status(instanceId, {
-      returnInternalServerErrorOnFailure: parseFlag(failureFlag),
-    });
-    if (!status) throw new ProblemException(404, `No report job has instanceId ${instanceId}.`);
+    return this.sendStatus(status, request, reply, instanceId);
+  }
+
+  @Post(':instanceId/terminate')
+  @HttpCode(202)
+  @ApiOperation({
+    summary: 'Terminate a report job (Durable’s terminatePostUri)',
+    description:
+      'A job not yet running leaves the queue at once and becomes Terminated. A running job is aborted ' +
+      'on the worker that runs it and then becomes Terminated; it is not retried. Answers with the ' +
+      'current status.',
+  })
+  @ApiParam({ name: 'instanceId', format: 'uuid' })
+  @ApiQuery({ name: 'reason', required: false, description: 'Why; shown in the Terminated output.' })
+  @ApiAcceptedResponse({ type: StatusPayload, description: 'Termination done or under way.', headers: { Location: LOCATION_HEADER } })
+  @ApiNotFoundResponse({ description: 'No job has this id.', ...PROBLEM })
+  @ApiGoneResponse({ description: 'The job has already ended (or is gone).', ...PROBLEM })
+  @ApiServiceUnavailableResponse({ description: 'Redis is unreachable.', ...PROBLEM })
+  terminate(
+    @Param('instanceId') instanceId: string,
+    @Query('reason') reason: string | undefined,
+    @Req() request: FastifyRequest,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<StatusPayload> {
+    return this.cancel(instanceId, reason, request, reply);
+  }
+
+  @Delete(':instanceId')
+  @HttpCode(202)
+  @ApiOperation({
+    summary: 'Cancel a report job (DELETE on the status resource)',
+    description: 'The same as POST …/terminate.',
+  })
+  @ApiParam({ name: 'instanceId', format: 'uuid' })
+  @ApiQuery({ name: 'reason', required: false })
+  @ApiAcceptedResponse({ type: StatusPayload, description: 'Termination done or under way.', headers: { Location: LOCATION_HEADER } })
+  @ApiNotFoundResponse({ description: 'No job has this id.', ...PROBLEM })
+  @ApiGoneResponse({ description: 'The job has already ended (or is gone).', ...PROBLEM })
+  @ApiServiceUnavailableResponse({ description: 'Redis is unreachable.', ...PROBLEM })
+  async cancel(
+    @Param('instanceId') instanceId: string,
+    @Query('reason') reason: string | undefined,
+    @Req() request: FastifyRequest,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<StatusPayload> {
+    checkInstanceId(instanceId);
+    const why = checkReason(reason);
+    const status = await this.jobs.terminate(instanceId, callerOf(request), why);
+    reply.status(202).header('location', this.urls(request, instanceId).status);
+    return status.payload;
+  }
+
+  @Delete(':instanceId/history')
+  @ApiOperation({
+    summary: 'Purge a finished report job (Durable’s purgeHistoryDeleteUri)',
+    description: 'Deletes the job’s record now instead of at the end of its retention; its status URL then answers 410.',
+  })
+  @ApiParam({ name: 'instanceId', format: 'uuid' })
+  @ApiOkResponse({ type: PurgeResult })
+  @ApiNotFoundResponse({ description: 'No job has this id.', ...PROBLEM })
+  @ApiConflictResponse({ description: 'The job is still Pending or Running.', ...PROBLEM })
+  @ApiGoneResponse({ description: 'Already purged or expired.', ...PROBLEM })
+  @ApiServiceUnavailableResponse({ description: 'Redis is unreachable.', ...PROBLEM })
+  async purge(@Param('instanceId') instanceId: string, @Req() request: FastifyRequest): Promise<PurgeResult> {
+    checkInstanceId(instanceId);
+    await this.jobs.purge(instanceId, callerOf(request));
+    return { instancesDeleted: 1 };
+  }
+
+  private async awaitEnd(
+    instanceId: string,
+    request: FastifyRequest,
+    waitMs: number,
+    options: { returnInternalServerErrorOnFailure?: boolean } = {},
+  ): Promise<JobStatus> {
+    const caller = callerOf(request);
+    const read = () => this.jobs.status(instanceId, caller, options);
+    await this.waiter.waitForEnd(instanceId, waitMs, async () => !(await read()).mapping.inProgress);
+    return read();
+  }
+
+  private sendStatus(status: JobStatus, request: FastifyRequest, reply: FastifyReply, instanceId: string): StatusPayload {
     reply.status(status.mapping.httpStatus);
     if (status.retryAfterSeconds !== undefined) {
-      const url = statusUrl(publicBaseUrl(this.env.PUBLIC_BASE_URL, request.protocol, request.host), instanceId);
-      reply.header('location', url).header('retry-after', String(status.retryAfterSeconds));
+      reply.header('location', this.urls(request, instanceId).status).header('retry-after', String(status.retryAfterSeconds));
     }
     return status.payload;
   }
+
+  private urls(request: FastifyRequest, instanceId: string): { status: string } {
+    return { status: statusUrl(publicBaseUrl(this.env.PUBLIC_BASE_URL, request.protocol, request.host), instanceId) };
+  }
+}
+
+function checkInstanceId(instanceId: string): void {
+  if (!INSTANCE_ID.test(instanceId)) {
+    throw new ProblemException(400, 'instanceId must be a lowercase UUID as returned by POST /api/jobs/reports.');
+  }
+}
+
+function checkReason(reason: string | undefined): string {
+  if (reason === undefined) return 'Terminated by the client';
+  if (reason.length > 500) {
+    throw new ProblemException(400, 'reason must be at most 500 characters.', [{ field: 'reason', message: 'too long' }]);
+  }
+  return reason;
 }
 
 function parseFlag(value: string | undefined): boolean {

@@ -1,11 +1,12 @@
 import { Module } from '@nestjs/common';
 import { JobStore } from './job-store';
+import { JobWaiter } from './job-waiter';
 import { ReportJobsService } from './report-jobs.service';
 import { ReportsController } from './reports.controller';
 
 @Module({
   controllers: [ReportsController],
-  providers: [JobStore, ReportJobsService],
+  providers: [JobStore, JobWaiter, ReportJobsService],
   exports: [JobStore],
 })
 export class ReportsModule {}

@@ -1,7 +1,7 @@
 import { Inject, Injectable, OnModuleInit } from '@nestjs/common';
 import { UnrecoverableError, type Job } from 'bullmq';
 import { PinoLogger } from 'nestjs-pino';
-import { Environment } from '@report-jobs/config';
+import { Environment, operationTimeouts } from '@report-jobs/config';
 import {
   isReportOperation,
   REPORT_OPERATIONS,
@@ -15,6 +15,8 @@ import { SimulatedFailures } from '../operations/simulated-failures';
 
 /** Why an attempt's signal fired; the processor decides retry or not from it. */
 export const SHUTDOWN_REASON = 'worker shutting down';
+/** Abort reasons that start with this come from a client's termination request. */
+export const TERMINATION_PREFIX = 'terminate:';
 
 export type ReportJob = Job<ReportJobData, ReportJobOutput>;
 
@@ -26,6 +28,7 @@ export type ReportJob = Job<ReportJobData, ReportJobOutput>;
 @Injectable()
 export class ReportJobProcessor implements OnModuleInit {
   private readonly handlers = new Map<ReportOperation, OperationHandler>();
+  private readonly timeouts: Record<string, number>;
 
   constructor(
     @Inject(OPERATION_HANDLERS) handlers: OperationHandler[],
@@ -34,6 +37,7 @@ export class ReportJobProcessor implements OnModuleInit {
     private readonly logger: PinoLogger,
   ) {
     for (const handler of handlers) this.handlers.set(handler.operation, handler);
+    this.timeouts = operationTimeouts(env);
     logger.setContext(ReportJobProcessor.name);
   }
 
@@ -72,9 +76,11 @@ export class ReportJobProcessor implements OnModuleInit {
     }
     const handler = this.handlers.get(input.operation)!;
     const attempt = job.attemptsStarted;
+    this.checkQueueWait(job);
     this.failures.apply(input.customer_id, attempt);
 
-    const timeLimit = AbortSignal.timeout(this.env.JOB_TIMEOUT_SECONDS * 1000);
+    const limitSeconds = this.timeouts[input.operation] ?? this.env.JOB_TIMEOUT_SECONDS;
+    const timeLimit = AbortSignal.timeout(limitSeconds * 1000);
     const signal = AbortSignal.any([shutdownSignal, timeLimit]);
     try {
       const result = await handler.run(input, {
@@ -88,12 +94,30 @@ export class ReportJobProcessor implements OnModuleInit {
       return { status: 'completed', instanceId: job.id!, result };
     } catch (error) {
       if (timeLimit.aborted) {
-        throw new OperationError(`Timed out after ${this.env.JOB_TIMEOUT_SECONDS} s (JOB_TIMEOUT_SECONDS)`, false);
+        const setting = limitSeconds === this.timeouts[input.operation] ? 'OPERATION_TIMEOUTS' : 'JOB_TIMEOUT_SECONDS';
+        throw new OperationError(`Timed out after ${limitSeconds} s (${setting})`, false);
+      }
+      const abortReason = String(shutdownSignal.reason ?? '');
+      if (shutdownSignal.aborted && abortReason.startsWith(TERMINATION_PREFIX)) {
+        throw new OperationError(`Terminated: ${abortReason.slice(TERMINATION_PREFIX.length)}`, false);
       }
       if (shutdownSignal.aborted) {
         throw new OperationError('Interrupted because the worker shut down; it will be retried');
       }
       throw error;
+    }
+  }
+
+  /** A job that waited too long for a worker is not worth starting any more. */
+  private checkQueueWait(job: ReportJob): void {
+    const limit = this.env.JOB_QUEUE_WAIT_LIMIT_SECONDS;
+    if (limit === 0 || job.attemptsStarted > 1 || job.processedOn === undefined) return;
+    const waitedSeconds = (job.processedOn - job.timestamp) / 1000;
+    if (waitedSeconds > limit) {
+      throw new OperationError(
+        `Waited ${Math.round(waitedSeconds)} s in the queue, longer than ${limit} s (JOB_QUEUE_WAIT_LIMIT_SECONDS)`,
+        false,
+      );
     }
   }
 

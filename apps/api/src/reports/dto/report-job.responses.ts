@@ -19,6 +19,16 @@ export class AcceptedResponse {
     example: 'http://localhost:3000/api/jobs/reports/7d7e1b8a-2f7c-4f42-9c3e-0d5a1c2e9f10',
   })
   statusQueryGetUri: string;
+  @ApiProperty({
+    description: 'POST here to terminate the job; replace {text} with a reason.',
+    example: 'http://localhost:3000/api/jobs/reports/7d7e1b8a-2f7c-4f42-9c3e-0d5a1c2e9f10/terminate?reason={text}',
+  })
+  terminatePostUri: string;
+  @ApiProperty({
+    description: 'DELETE here to purge the finished job’s record.',
+    example: 'http://localhost:3000/api/jobs/reports/7d7e1b8a-2f7c-4f42-9c3e-0d5a1c2e9f10/history',
+  })
+  purgeHistoryDeleteUri: string;
 }
 
 export class CustomStatusView {
@@ -36,7 +46,8 @@ export class StatusPayload {
   @ApiProperty({
     description:
       'Completed: {"status":"completed","instanceId":…,"result":{"customerId":…,"operation":…}}. ' +
-      'Failed: {"status":"failed","instanceId":…,"error":{"message":…}}. Otherwise null.',
+      'Failed: {"status":"failed","instanceId":…,"error":{"message":…}}. ' +
+      'Terminated: {"status":"terminated","instanceId":…,"reason":…}. Otherwise null.',
     nullable: true,
     type: 'object',
     additionalProperties: true,
@@ -66,4 +77,18 @@ export class ProblemDetails {
   @ApiProperty({ example: 'The request body is invalid.' }) detail: string;
   @ApiPropertyOptional({ description: 'The request id; quote it when reporting a problem.' }) requestId?: string;
   @ApiPropertyOptional({ type: [ProblemFieldError] }) errors?: ProblemFieldError[];
+}
+
+export class JobListPage {
+  @ApiProperty({ type: [StatusPayload] }) items: StatusPayload[];
+  @ApiProperty({
+    type: 'string',
+    nullable: true,
+    description: 'Pass as continuationToken for the next page; null when there is nothing more.',
+  })
+  continuationToken: string | null;
+}
+
+export class PurgeResult {
+  @ApiProperty({ example: 1 }) instancesDeleted: number;
 }

@@ -1,0 +1,75 @@
+import { Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
+import { QueueEvents } from 'bullmq';
+import type { Redis } from 'ioredis';
+import { Environment } from '@report-jobs/config';
+import { REPORTS_QUEUE } from '@report-jobs/contract';
+import { createWorkerConnection } from '@report-jobs/queue';
+
+/**
+ * Lets requests with `Prefer: wait=N` wait for a job to finish. One QueueEvents reader
+ * per API process serves every waiting request, so waiting ties up no Redis connection
+ * per request. Events only wake a waiter early: the answer is always read from the job
+ * itself afterwards, since the event stream is best-effort.
+ */
+@Injectable()
+export class JobWaiter implements OnApplicationShutdown {
+  private readonly logger = new Logger(JobWaiter.name);
+  private events?: QueueEvents;
+  private connection?: Redis;
+  private readonly waiting = new Map<string, Set<() => void>>();
+
+  constructor(private readonly env: Environment) {}
+
+  /** The wait this request may have, in ms: its Prefer: wait, bounded by MAX_PREFER_WAIT_SECONDS. */
+  allowedWaitMs(preferredSeconds: number | undefined): number {
+    if (!preferredSeconds) return 0;
+    return Math.min(preferredSeconds, this.env.MAX_PREFER_WAIT_SECONDS) * 1000;
+  }
+
+  /**
+   * Resolves when the job completes or fails, or when `ms` have passed, whichever is
+   * first. `hasEnded` is asked once the waiter is registered, so that a job ending just
+   * before then is not waited for in vain.
+   */
+  async waitForEnd(instanceId: string, ms: number, hasEnded: () => Promise<boolean>): Promise<void> {
+    if (ms <= 0) return;
+    this.start();
+    await new Promise<void>((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        const waiters = this.waiting.get(instanceId);
+        waiters?.delete(done);
+        if (waiters?.size === 0) this.waiting.delete(instanceId);
+        resolve();
+      };
+      const timer = setTimeout(done, ms);
+      if (!this.waiting.has(instanceId)) this.waiting.set(instanceId, new Set());
+      this.waiting.get(instanceId)!.add(done);
+      hasEnded().then(
+        (ended) => ended && done(),
+        () => undefined,
+      );
+    });
+  }
+
+  private start(): void {
+    if (!this.events) {
+      const connection = createWorkerConnection(this.env.REDIS_URL);
+      connection.on('error', (error) => this.logger.warn(`Redis connection: ${error.message}`));
+      this.connection = connection;
+      // Only events from now on matter: a finished job is seen by the read before waiting.
+      this.events = new QueueEvents(REPORTS_QUEUE, { connection, lastEventId: '$' });
+      this.events.on('error', (error) => this.logger.warn(`Queue events: ${error.message}`));
+      const wake = ({ jobId }: { jobId: string }) => this.waiting.get(jobId)?.forEach((done) => done());
+      this.events.on('completed', wake);
+      this.events.on('failed', wake);
+      this.events.on('removed', wake);
+    }
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    for (const waiters of this.waiting.values()) waiters.forEach((done) => done());
+    await this.events?.close().catch(() => undefined);
+    this.connection?.disconnect();
+  }
+}
