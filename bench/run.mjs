@@ -8,7 +8,7 @@
  * something broke. Every process it starts is stopped on the way out.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, readFileSync, statSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -17,7 +17,7 @@ import { parseArgs } from './lib/options.mjs';
 import { stopAll } from './lib/processes.mjs';
 import { provideRedis } from './lib/redis.mjs';
 import { buildRows, renderMarkdown, writeResults } from './lib/report.mjs';
-import { assertBuilt, SYSTEMS } from './lib/systems.mjs';
+import { snapshotBuild, SYSTEMS } from './lib/systems.mjs';
 
 const BENCH = dirname(fileURLToPath(import.meta.url));
 const ROOT = dirname(BENCH);
@@ -39,14 +39,16 @@ function gitCommit() {
   }
 }
 
-async function describeMachine(redis) {
+async function describeMachine(redis, builtAt) {
   return {
     date: new Date().toISOString(),
     commit: gitCommit(),
     // dist/ is what runs; it may be older or newer than the sources.
-    built: statSync(SYSTEMS.ours.apiMain).mtime.toISOString(),
+    built: builtAt.toISOString(),
     cores: os.availableParallelism(),
     cpu: os.cpus()[0]?.model.trim() ?? 'unknown CPU',
+    // Anything else running skews the figures; a high load average here explains outliers.
+    loadAverageAtStart: os.loadavg()[0],
     os: `${os.type()} ${os.release()}`,
     node: process.version,
     redis: await redis.version(),
@@ -57,13 +59,13 @@ async function describeMachine(redis) {
 
 async function main() {
   const settings = parseArgs(process.argv.slice(2));
-  assertBuilt();
+  const builtAt = snapshotBuild();
   mkdirSync(LOGS, { recursive: true });
   console.error(`[bench] ${settings.mode} mode; app logs in ${LOGS}`);
 
   const redis = await provideRedis(LOGS);
   try {
-    const meta = await describeMachine(redis);
+    const meta = await describeMachine(redis, builtAt);
     // Ours first, then the baseline, each from an empty Redis and with its own processes.
     const results = {};
     for (const system of [SYSTEMS.ours, SYSTEMS.baseline]) {

@@ -2,6 +2,7 @@ import { Agent, request } from 'node:http';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { QUEUE_NAME, ZERO_DELAY_INPUT } from './jobs.mjs';
+import { CLIENT_HEADERS } from './systems.mjs';
 
 const POLL_INTERVAL_MS = 1;
 const JOB_TIMEOUT_MS = 10_000;
@@ -10,11 +11,10 @@ const JOB_TIMEOUT_MS = 10_000;
 function call(agent, method, url, body) {
   return new Promise((resolve, reject) => {
     const payload = body === undefined ? undefined : JSON.stringify(body);
-    const req = request(url, {
-      method,
-      agent,
-      headers: payload === undefined ? {} : { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) },
-    });
+    const headers = payload === undefined
+      ? CLIENT_HEADERS
+      : { ...CLIENT_HEADERS, 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) };
+    const req = request(url, { method, agent, headers });
     req.once('error', reject);
     req.once('response', (response) => {
       const chunks = [];

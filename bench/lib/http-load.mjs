@@ -1,5 +1,6 @@
 import autocannon from 'autocannon';
 import { LOAD } from './options.mjs';
+import { CLIENT_HEADERS } from './systems.mjs';
 
 /**
  * One bounded autocannon run from inside the harness process. On this kind of machine
@@ -11,7 +12,7 @@ export async function runLoad({ url, method = 'GET', body, seconds }) {
     url,
     method,
     body: body === undefined ? undefined : JSON.stringify(body),
-    headers: body === undefined ? {} : { 'content-type': 'application/json' },
+    headers: body === undefined ? CLIENT_HEADERS : { ...CLIENT_HEADERS, 'content-type': 'application/json' },
     connections: LOAD.connections,
     pipelining: LOAD.pipelining,
     duration: seconds,

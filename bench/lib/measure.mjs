@@ -1,7 +1,7 @@
 import { measureEndToEnd } from './e2e.mjs';
 import { runLoad } from './http-load.mjs';
 import { captureTemplate, fillQueue, openQueue, ZERO_DELAY_INPUT } from './jobs.mjs';
-import { startApi, startWorkers } from './systems.mjs';
+import { CLIENT_HEADERS, startApi, startWorkers } from './systems.mjs';
 import { measureThroughput } from './throughput.mjs';
 
 /** Progress goes to stderr so that stdout carries only the result table. */
@@ -11,7 +11,7 @@ const progress = (message) => console.error(`[bench] ${message}`);
 async function templateJob(api, queue) {
   const response = await fetch(`${api.url}/api/jobs/reports`, {
     method: 'POST',
-    headers: { 'content-type': 'application/json' },
+    headers: { ...CLIENT_HEADERS, 'content-type': 'application/json' },
     body: JSON.stringify(ZERO_DELAY_INPUT),
   });
   const body = await response.json();
@@ -88,6 +88,11 @@ export async function measureSystem(system, { redis, settings, logDir }) {
       result.e2e = await measureLatency(system, api, redis, logDir, settings);
       // e. The API's peak covers all of its load: POSTs, status reads, e2e polling.
       result.apiPeakRssMiB = api.memory.peakMiB();
+    } catch (error) {
+      // A load run fails with connection errors when the API died under it: say so.
+      const dead = api.deadReason();
+      if (!dead) throw error;
+      throw new Error(`${api.name} ${dead} (${error.message}); end of ${api.logFile}:\n${api.logTail(5)}`, { cause: error });
     } finally {
       await api.stop();
     }

@@ -91,7 +91,8 @@ export function renderMarkdown(meta, settings, rows, results) {
     `## report-jobs benchmark: ${settings.mode} mode`,
     '',
     `- ${meta.date}, commit ${meta.commit}, dist built ${meta.built}`,
-    `- machine: ${meta.cores} cores (${meta.cpu}), ${meta.os}, Node ${meta.node}, Redis ${meta.redis}, BullMQ ${meta.bullmq}, autocannon ${meta.autocannon}`,
+    `- machine: ${meta.cores} cores (${meta.cpu}), ${meta.os}, Node ${meta.node}, Redis ${meta.redis}, BullMQ ${meta.bullmq}, autocannon ${meta.autocannon}; ` +
+      `1-minute load average at start ${meta.loadAverageAtStart.toFixed(2)}`,
     `- HTTP load: autocannon inside the harness process, ${LOAD.connections} connections, pipelining ${LOAD.pipelining}, ` +
       `${settings.loadSeconds} s per run after a ${settings.warmupSeconds} s warm-up, against 127.0.0.1. ` +
       `Load generator, apps and Redis share the ${meta.cores} cores, so read ratios rather than absolute figures.`,

@@ -1,4 +1,5 @@
-import { existsSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { cpSync, existsSync, rmSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { freePort, startProcess, waitReady } from './processes.mjs';
@@ -10,11 +11,17 @@ const ROOT = dirname(BENCH);
  * The two systems measured side by side: the built apps, and the minimal Fastify +
  * BullMQ baseline under bench/baseline. Both read the same environment variables.
  */
+const BUILD = join(ROOT, 'dist');
+const API_MAIN = 'apps/api/apps/api/src/main.js';
+const WORKER_MAIN = 'apps/worker/apps/worker/src/main.js';
+// Inside the repository, so that the copied code still finds node_modules.
+const SNAPSHOT = join(BENCH, 'results/build');
+
 export const SYSTEMS = {
   ours: {
     label: 'ours',
-    apiMain: join(ROOT, 'dist/apps/api/apps/api/src/main.js'),
-    workerMain: join(ROOT, 'dist/apps/worker/apps/worker/src/main.js'),
+    apiMain: join(SNAPSHOT, API_MAIN),
+    workerMain: join(SNAPSHOT, WORKER_MAIN),
   },
   baseline: {
     label: 'baseline',
@@ -23,12 +30,36 @@ export const SYSTEMS = {
   },
 };
 
-export function assertBuilt() {
-  const missing = [SYSTEMS.ours.apiMain, SYSTEMS.ours.workerMain].filter((file) => !existsSync(file));
+/**
+ * Copies dist/ aside and runs the copy: every process of a run then runs the same build,
+ * even when dist/ is rebuilt meanwhile (npm test does). Returns when dist/ was built.
+ */
+export function snapshotBuild() {
+  const mains = [API_MAIN, WORKER_MAIN].map((main) => join(BUILD, main));
+  const missing = mains.filter((file) => !existsSync(file));
   if (missing.length > 0) {
     throw new Error(`${missing.join(' and ')} missing: run npm run build first`);
   }
+  const builtAt = statSync(mains[0]).mtime;
+  rmSync(SNAPSHOT, { recursive: true, force: true });
+  cpSync(BUILD, SNAPSHOT, { recursive: true });
+  return builtAt;
 }
+
+/**
+ * The bench calls the API as an authenticated client, as production clients do: one key
+ * per run, given to the API in API_KEYS and sent on every request. An API that does not
+ * check keys (and the baseline) ignores both.
+ */
+const API_KEY = randomBytes(24).toString('hex');
+export const CLIENT_HEADERS = { authorization: `Bearer ${API_KEY}` };
+
+/**
+ * One client sends thousands of requests per second here, far over any sane per-client
+ * budget. The limits are set too high to ever reject rather than off (0), so that their
+ * bookkeeping is still paid for, as in production.
+ */
+const NEVER_LIMITED = { RATE_LIMIT_SUBMITS_PER_MINUTE: '1000000000', RATE_LIMIT_READS_PER_MINUTE: '1000000000' };
 
 /**
  * Environment of every app process: only what the apps read, so the figures do not
@@ -51,7 +82,7 @@ export async function startApi(system, redisUrl, logDir) {
     name: `${system.label} API`,
     command: process.execPath,
     args: [system.apiMain],
-    env: appEnv(redisUrl, { PORT: String(port), HOST: '127.0.0.1' }),
+    env: appEnv(redisUrl, { PORT: String(port), HOST: '127.0.0.1', API_KEYS: `bench:${API_KEY}`, ...NEVER_LIMITED }),
     logFile: join(logDir, `${system.label}-api.log`),
   });
   proc.url = `http://127.0.0.1:${port}`;
