@@ -1,5 +1,5 @@
 import { Injectable, Logger, OnApplicationBootstrap, BeforeApplicationShutdown } from '@nestjs/common';
-import { Worker } from 'bullmq';
+import { UnrecoverableError, WaitingError, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { Environment } from '@report-jobs/config';
 import { REPORTS_QUEUE, type ReportJobData, type ReportJobOutput } from '@report-jobs/contract';
@@ -7,14 +7,35 @@ import { createWorkerConnection } from '@report-jobs/queue';
 import { ReportJobProcessor, SHUTDOWN_REASON, type ReportJob } from './report-job.processor';
 
 /**
+ * After the grace period, how long interrupted attempts get to stop and be handed back to
+ * the queue before the worker stops waiting for them (a handler that ignores its signal).
+ */
+export const HAND_BACK_WINDOW_MS = 3_000;
+/** Longest wait for Redis while handing a job back; past it the lock expiry recovers the job. */
+const HAND_BACK_TIMEOUT_MS = 2_000;
+
+/** An attempt running on this worker. */
+interface ActiveAttempt {
+  job: ReportJob;
+  /** BullMQ's lock token of the attempt; moving the job needs it. */
+  token: string;
+  /** Fired when the attempt must stop because the worker shuts down. */
+  interrupt: AbortController;
+  /** The job is back in the queue; whatever the attempt does next is ignored. */
+  handedBack: boolean;
+}
+
+/**
  * Owns the BullMQ Worker of this process: starts consuming once the app has booted and,
- * on SIGTERM, stops taking jobs and gives active ones WORKER_SHUTDOWN_GRACE_MS to finish
- * before aborting them (they are retried on another worker).
+ * on SIGTERM, stops taking jobs and gives active ones WORKER_SHUTDOWN_GRACE_MS to finish.
+ * Jobs still running then are interrupted and put back in the queue as they were, so
+ * another worker runs them: not a failed attempt, no backoff, the retry budget untouched.
  */
 @Injectable()
 export class ReportWorker implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly logger = new Logger(ReportWorker.name);
   private readonly connection: Redis;
+  private readonly active = new Map<string, ActiveAttempt>();
   readonly worker: Worker<ReportJobData, ReportJobOutput>;
 
   constructor(
@@ -23,10 +44,9 @@ export class ReportWorker implements OnApplicationBootstrap, BeforeApplicationSh
   ) {
     this.connection = createWorkerConnection(env.REDIS_URL);
     this.connection.on('error', (error) => this.logger.warn(`Redis connection: ${error.message}`));
-    // BullMQ passes the AbortSignal only to a processor that declares three parameters.
-    const run = (job: ReportJob, _token?: string, signal?: AbortSignal) =>
-      this.processor.process(job, signal ?? new AbortController().signal);
-    this.worker = new Worker<ReportJobData, ReportJobOutput>(REPORTS_QUEUE, run, {
+    // Three parameters: BullMQ then gives each attempt a signal, which worker.cancelJob() fires.
+    const processFn = (job: ReportJob, token?: string, signal?: AbortSignal) => this.run(job, token, signal);
+    this.worker = new Worker<ReportJobData, ReportJobOutput>(REPORTS_QUEUE, processFn, {
       connection: this.connection,
       autorun: false,
       concurrency: env.WORKER_CONCURRENCY,
@@ -51,17 +71,91 @@ export class ReportWorker implements OnApplicationBootstrap, BeforeApplicationSh
     });
   }
 
-  async beforeApplicationShutdown(signal?: string): Promise<void> {
-    this.logger.log(`Shutting down (${signal ?? 'no signal'}); waiting for active jobs`);
-    const deadline = setTimeout(() => {
-      this.logger.warn(`Active jobs still running after ${this.env.WORKER_SHUTDOWN_GRACE_MS} ms; aborting them`);
-      this.worker.cancelAllJobs(SHUTDOWN_REASON);
-    }, this.env.WORKER_SHUTDOWN_GRACE_MS);
+  /** One attempt, as BullMQ calls it; an attempt interrupted by shutdown goes back to the queue. */
+  private async run(job: ReportJob, token?: string, cancel?: AbortSignal): Promise<ReportJobOutput> {
+    const attempt: ActiveAttempt = { job, token: token ?? '', interrupt: new AbortController(), handedBack: false };
+    const key = job.id ?? token ?? '';
+    this.active.set(key, attempt);
+    // The combined signal carries the reason of whichever fired first.
+    const signal = cancel ? AbortSignal.any([cancel, attempt.interrupt.signal]) : attempt.interrupt.signal;
     try {
-      await this.worker.close();
+      return await this.processor.process(job, signal);
+    } catch (error) {
+      // A final verdict (time limit, termination, invalid input) stands even during shutdown.
+      const interrupted = attempt.interrupt.signal.aborted && !isUnrecoverable(error);
+      if (!interrupted) throw error;
+      await this.handBack(attempt);
+      // Tells BullMQ the job was moved already: it neither fails nor retries it.
+      throw new WaitingError();
     } finally {
-      clearTimeout(deadline);
+      this.active.delete(key);
+    }
+  }
+
+  /**
+   * Moves the attempt's job from active back to the queue (BullMQ's moveJobFromActiveToWait,
+   * the move it uses for rate-limited jobs): the lock is released and attemptsMade, the
+   * count the retry budget and backoff go by, is left as it was. If Redis cannot do it in
+   * time the job stays active without a lock renewal, and once the lock expires another
+   * worker's stalled-job check puts it back in the queue.
+   */
+  private async handBack(attempt: ActiveAttempt): Promise<void> {
+    if (attempt.handedBack) return;
+    const { job, token } = attempt;
+    const context = { instanceId: job.id, correlationId: job.data?.correlationId };
+    try {
+      await withTimeout(job.moveToWait(token), HAND_BACK_TIMEOUT_MS, 'Redis did not answer in time');
+      attempt.handedBack = true;
+      this.logger.log(context, 'Attempt interrupted by shutdown; the job is back in the queue for another worker');
+    } catch (error) {
+      const reason = error instanceof Error ? error.message : String(error);
+      this.logger.warn(context, `Could not hand the job back (${reason}); it is retried once its lock expires`);
+    }
+  }
+
+  async beforeApplicationShutdown(signal?: string): Promise<void> {
+    const grace = this.env.WORKER_SHUTDOWN_GRACE_MS;
+    const cause = signal ? ` (${signal})` : '';
+    this.logger.log(`Shutting down${cause}; ${this.active.size} active job(s) get ${grace} ms to finish`);
+    // Stops fetching at once; settles when the active attempts are over.
+    const closed = this.worker.close().then(
+      () => true,
+      (error: unknown) => {
+        this.logger.warn(`Closing the worker: ${error instanceof Error ? error.message : error}`);
+        return true;
+      },
+    );
+    try {
+      if (await settlesWithin(closed, grace)) return;
+
+      const running = [...this.active.values()];
+      this.logger.warn(`${running.length} job(s) still running after ${grace} ms; handing them back to the queue`);
+      for (const attempt of running) attempt.interrupt.abort(SHUTDOWN_REASON);
+      if (await settlesWithin(closed, HAND_BACK_WINDOW_MS)) return;
+
+      // Attempts that ignore their signal: hand their jobs back without them and stop waiting.
+      const stuck = [...this.active.values()].filter((attempt) => !attempt.handedBack);
+      this.logger.warn(`${stuck.length} attempt(s) did not stop within ${HAND_BACK_WINDOW_MS} ms; leaving them`);
+      await Promise.all(stuck.map((attempt) => this.handBack(attempt)));
+    } finally {
       this.connection.disconnect();
     }
   }
+}
+
+/** True if `promise` settles within `ms`. */
+function settlesWithin(promise: Promise<unknown>, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<boolean>((resolve) => (timer = setTimeout(resolve, ms, false)));
+  return Promise.race([promise.then(() => true), timeout]).finally(() => clearTimeout(timer));
+}
+
+function withTimeout<T>(promise: Promise<T>, ms: number, message: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(message)), ms)));
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
+
+function isUnrecoverable(error: unknown): boolean {
+  return error instanceof UnrecoverableError || (error instanceof Error && error.name === 'UnrecoverableError');
 }
