@@ -129,15 +129,18 @@ describe('the seed flow', () => {
     const paths = doc.body.paths;
     const post = paths['/api/jobs/reports'].post;
     const get = paths['/api/jobs/reports/{instanceId}'].get;
-    expect(Object.keys(post.responses).sort()).toEqual(['200', '202', '400', '413', '415', '422', '503']);
-    expect(Object.keys(get.responses).sort()).toEqual(['200', '202', '400', '404', '410', '500', '503']);
+    expect(Object.keys(post.responses).sort()).toEqual(['200', '202', '400', '401', '413', '415', '422', '429', '503']);
+    expect(Object.keys(get.responses).sort()).toEqual(['200', '202', '400', '401', '404', '410', '429', '500', '503']);
     expect(JSON.stringify(post.responses['202'])).toContain('Retry-After');
     expect(JSON.stringify(get.responses['202'])).toContain('Location');
     expect(JSON.stringify(post)).toContain('Idempotency-Key');
     expect(JSON.stringify(get)).toContain('Prefer');
     expect(Object.keys(paths['/api/jobs/reports'].get.responses)).toContain('200');
-    expect(Object.keys(paths['/api/jobs/reports/{instanceId}/terminate'].post.responses).sort()).toEqual(['202', '404', '410', '503']);
-    expect(Object.keys(paths['/api/jobs/reports/{instanceId}'].delete.responses).sort()).toEqual(['202', '404', '410', '503']);
-    expect(Object.keys(paths['/api/jobs/reports/{instanceId}/history'].delete.responses).sort()).toEqual(['200', '404', '409', '410', '503']);
+    const withAuth = (codes: string[]) => [...codes, '401', '429'].sort();
+    expect(Object.keys(paths['/api/jobs/reports/{instanceId}/terminate'].post.responses).sort()).toEqual(withAuth(['202', '404', '410', '503']));
+    expect(Object.keys(paths['/api/jobs/reports/{instanceId}'].delete.responses).sort()).toEqual(withAuth(['202', '404', '410', '503']));
+    expect(Object.keys(paths['/api/jobs/reports/{instanceId}/history'].delete.responses).sort()).toEqual(withAuth(['200', '404', '409', '410', '503']));
+    // Swagger UI's Authorize button: both ways of sending a key are declared.
+    expect(Object.keys((doc.body as unknown as { components: { securitySchemes: object } }).components.securitySchemes).sort()).toEqual(['api-key', 'bearer']);
   });
 });

@@ -70,7 +70,8 @@ async function whenReady(app: AppProcess, what: string): Promise<AppProcess> {
 
 export async function startApi(redisUrl: string, env: Record<string, string> = {}): Promise<AppProcess> {
   const port = await freePort();
-  const app = run(API_MAIN, { REDIS_URL: redisUrl, PORT: String(port), HOST: '127.0.0.1', ...env }, `http://127.0.0.1:${port}`);
+  const defaults = { REDIS_URL: redisUrl, PORT: String(port), HOST: '127.0.0.1', ALLOW_ANONYMOUS: 'true' };
+  const app = run(API_MAIN, { ...defaults, ...env }, `http://127.0.0.1:${port}`);
   return whenReady(app, 'the API');
 }
 

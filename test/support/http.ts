@@ -30,12 +30,12 @@ export function postJson(url: string, body: unknown, headers: Record<string, str
  */
 export async function pollUntilDone(
   statusUrl: string,
-  { intervalMs = 150, timeoutMs = 30_000 } = {},
+  { intervalMs = 150, timeoutMs = 30_000, headers = {} as Record<string, string> } = {},
 ): Promise<Array<JsonResponse>> {
   const seen: Array<JsonResponse> = [];
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
-    const answer = await request(statusUrl);
+    const answer = await request(statusUrl, { headers });
     seen.push(answer);
     if (answer.status !== 202) return seen;
     await sleep(intervalMs);

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';
 import { environmentVariableNames, validateEnvironment } from '@report-jobs/config';
+import { ApiKeyRegistry } from '../../apps/api/src/auth/api-key-registry';
 
 // docker compose cannot run everywhere the tests run, so the compose file is checked
 // against the apps' real configuration instead.
@@ -40,6 +41,11 @@ describe('docker-compose.yml', () => {
     expect(Object.keys(environment).filter((variable) => !known.includes(variable))).toEqual([]);
     expect(() => validateEnvironment(resolveDefaults(environment))).not.toThrow();
     expect(environment.REDIS_URL).toBe('redis://redis:6379');
+  });
+
+  it('gives the API a key to start with (it refuses to start without one)', () => {
+    const env = validateEnvironment(resolveDefaults(services.api.environment!));
+    expect(ApiKeyRegistry.fromEnvironment(env).size).toBeGreaterThan(0);
   });
 
   it('starts each app with the entry point npm run build produces', () => {

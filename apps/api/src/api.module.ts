@@ -5,6 +5,7 @@ import { AppConfigModule, Environment } from '@report-jobs/config';
 import { loggerOptions } from '@report-jobs/logging';
 import { ProblemDetailsFilter } from './http/problem-details';
 import { strictValidationPipe } from './http/validation';
+import { AuthModule } from './auth/auth.module';
 import { HealthModule } from './health/health.module';
 import { ReportsModule } from './reports/reports.module';
 
@@ -20,6 +21,7 @@ import { ReportsModule } from './reports/reports.module';
       }),
     }),
     ReportsModule,
+    AuthModule,
     HealthModule,
   ],
   providers: [

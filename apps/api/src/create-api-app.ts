@@ -3,7 +3,9 @@ import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fa
 import { Logger } from 'nestjs-pino';
 import type { Environment } from '@report-jobs/config';
 import { exitGracefullyOnSignals } from '@report-jobs/lifecycle';
+import helmet from '@fastify/helmet';
 import { ApiModule } from './api.module';
+import { CONTINUATION_TOKEN_HEADER } from './reports/reports.controller';
 import { REQUEST_ID_HEADER, requestIdFor } from './http/request-id';
 import { setUpSwagger } from './swagger';
 
@@ -30,6 +32,25 @@ export async function createApiApp(env: Environment): Promise<NestFastifyApplica
   const logger = app.get(Logger);
   app.useLogger(logger);
   exitGracefullyOnSignals(app, (message) => logger.log(message, 'Shutdown'));
+  await app.register(helmet, {
+    // Swagger UI's page loads its own scripts and styles; everything else is JSON.
+    // No upgrade-insecure-requests: it would break Swagger UI served over plain HTTP.
+    contentSecurityPolicy: {
+      directives: {
+        defaultSrc: ["'self'"],
+        imgSrc: ["'self'", 'data:'],
+        styleSrc: ["'self'", "'unsafe-inline'"],
+        upgradeInsecureRequests: null,
+      },
+    },
+  });
+  if (env.CORS_ORIGINS) {
+    const origins = env.CORS_ORIGINS.split(',').map((origin) => origin.trim());
+    app.enableCors({
+      origin: origins.includes('*') ? '*' : origins,
+      exposedHeaders: ['Location', 'Retry-After', 'X-Request-Id', 'Preference-Applied', CONTINUATION_TOKEN_HEADER],
+    });
+  }
   setUpSwagger(app);
   return app;
 }

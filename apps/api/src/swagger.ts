@@ -11,6 +11,8 @@ export function setUpSwagger(app: INestApplication): void {
         'Running, 200 when it is Completed or Failed. Errors are application/problem+json (RFC 9457).',
     )
     .setVersion('1.0')
+    .addBearerAuth({ type: 'http', scheme: 'bearer', description: 'An API key from API_KEYS or ADMIN_API_KEYS.' })
+    .addApiKey({ type: 'apiKey', in: 'header', name: 'X-API-Key' }, 'api-key')
     .build();
   const document = SwaggerModule.createDocument(app, config);
   SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'docs-json' });

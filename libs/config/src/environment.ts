@@ -24,6 +24,8 @@ const toInteger = ({ value }: { value: unknown }) => {
   return typeof value === 'string' && /^-?\d+$/.test(value.trim()) ? Number(value) : value;
 };
 const toOptionalString = ({ value }: { value: unknown }) => (value === '' ? undefined : value);
+/** principal:key pairs separated by commas; principals and keys without spaces, commas or colons. */
+const KEY_LIST = /^\s*[A-Za-z0-9._-]{1,64}:[^\s,:]{8,256}\s*(,\s*[A-Za-z0-9._-]{1,64}:[^\s,:]{8,256}\s*)*$/;
 
 /**
  * Every environment variable either app reads, with its default. Both apps validate the
@@ -145,6 +147,50 @@ export class Environment {
   @Max(65535)
   WORKER_HEALTH_PORT = 3001;
 
+  /**
+   * Client API keys as principal:key pairs, e.g. `tenant-a:s3cret,tenant-b:0th3r`. A job
+   * belongs to the principal whose key created it.
+   */
+  @Transform(toOptionalString)
+  @IsOptional()
+  @Matches(KEY_LIST, { message: 'API_KEYS must look like principal:key,principal:key' })
+  API_KEYS?: string;
+
+  /** A file holding API_KEYS' pairs (commas or new lines), for secrets mounted as files. */
+  @Transform(toOptionalString)
+  @IsOptional()
+  @IsString()
+  API_KEYS_FILE?: string;
+
+  /** Admin keys as principal:key pairs: admins see and manage every principal's jobs. */
+  @Transform(toOptionalString)
+  @IsOptional()
+  @Matches(KEY_LIST, { message: 'ADMIN_API_KEYS must look like principal:key,principal:key' })
+  ADMIN_API_KEYS?: string;
+
+  /** Serve requests without a key, as the principal "anonymous". Never on by default. */
+  @Transform(toBoolean)
+  @IsBoolean()
+  ALLOW_ANONYMOUS = false;
+
+  /** Job submissions one principal may make per minute; 0 turns the limit off. */
+  @Transform(toInteger)
+  @IsInt()
+  @Min(0)
+  RATE_LIMIT_SUBMITS_PER_MINUTE = 600;
+
+  /** Status reads, listings and other calls one principal may make per minute; 0 turns the limit off. */
+  @Transform(toInteger)
+  @IsInt()
+  @Min(0)
+  RATE_LIMIT_READS_PER_MINUTE = 12_000;
+
+  /** Origins allowed to call the API from browsers (comma-separated, or *); CORS is off when unset. */
+  @Transform(toOptionalString)
+  @IsOptional()
+  @IsString()
+  CORS_ORIGINS?: string;
+
   /** Largest accepted request body. */
   @Transform(toInteger)
   @IsInt()
@@ -167,7 +213,18 @@ export class Environment {
 }
 
 /** Variables without a default (so absent from `new Environment()`). */
-const OPTIONAL_VARIABLES = ['PUBLIC_BASE_URL', 'SIMULATED_FAILURES', 'OPERATION_TIMEOUTS'];
+const OPTIONAL_VARIABLES = [
+  'PUBLIC_BASE_URL',
+  'SIMULATED_FAILURES',
+  'OPERATION_TIMEOUTS',
+  'API_KEYS',
+  'API_KEYS_FILE',
+  'ADMIN_API_KEYS',
+  'CORS_ORIGINS',
+];
+
+/** Never echoed in error messages or logs. */
+const SECRET_VARIABLES = ['API_KEYS', 'ADMIN_API_KEYS'];
 
 export class InvalidEnvironmentError extends Error {
   override name = 'InvalidEnvironmentError';
@@ -184,7 +241,7 @@ export function validateEnvironment(raw: Record<string, unknown>): Environment {
   const errors = validateSync(environment, { whitelist: true, forbidUnknownValues: true });
   if (errors.length > 0) {
     const lines = errors.map((error) => {
-      const value = JSON.stringify(raw[error.property]);
+      const value = SECRET_VARIABLES.includes(error.property) ? '(hidden)' : JSON.stringify(raw[error.property]);
       const reasons = Object.values(error.constraints ?? {}).join('; ');
       return `  ${error.property}=${value}: ${reasons}`;
     });

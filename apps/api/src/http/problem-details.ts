@@ -48,8 +48,16 @@ export function problem(status: number, detail: string, errors?: FieldError[], e
 
 /** An HttpException whose body is already a problem (validation errors, 404s). */
 export class ProblemException extends HttpException {
+  /** Response headers that go with the problem (WWW-Authenticate, Retry-After). */
+  headers: Record<string, string> = {};
+
   constructor(status: number, detail: string, errors?: FieldError[], extensions?: ProblemExtensions) {
     super(problem(status, detail, errors, extensions), status);
+  }
+
+  withHeaders(headers: Record<string, string>): this {
+    this.headers = { ...this.headers, ...headers };
+    return this;
   }
 }
 
@@ -68,8 +76,8 @@ export function toProblem(exception: unknown): ProblemWithHeaders {
   if (exception instanceof HttpException) {
     const status = exception.getStatus();
     const body = exception.getResponse();
-    if (typeof body === 'object' && body !== null && 'type' in body && 'detail' in body) {
-      return { problem: body as Problem, headers: {}, unexpected: false };
+    if (exception instanceof ProblemException) {
+      return { problem: body as Problem, headers: exception.headers, unexpected: false };
     }
     const message = typeof body === 'object' && body !== null && 'message' in body ? body.message : body;
     const detail = Array.isArray(message) ? message.join('; ') : String(message ?? exception.message);

@@ -27,6 +27,17 @@ interface TerminationCommand {
   reportJobRequestTermination(...keysAndArgs: string[]): Promise<number>;
 }
 
+/** Counts a request in a fixed window; the key expires with its window. */
+const COUNT_REQUEST_SCRIPT = `
+local count = redis.call('INCR', KEYS[1])
+if count == 1 then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end
+return count
+`;
+
+interface CountCommand {
+  reportJobCountRequest(key: string, windowMs: number): Promise<number>;
+}
+
 /** One entry of the creation-time index. */
 export interface IndexEntry {
   id: string;
@@ -52,6 +63,7 @@ export class JobStore implements OnApplicationShutdown {
     // Without listeners, an 'error' event would crash the process during an outage.
     this.redis.on('error', (error) => this.logger.warn(`Redis connection: ${error.message}`));
     this.redis.defineCommand('reportJobRequestTermination', { numberOfKeys: 2, lua: REQUEST_TERMINATION_SCRIPT });
+    this.redis.defineCommand('reportJobCountRequest', { numberOfKeys: 1, lua: COUNT_REQUEST_SCRIPT });
     this.queue = new Queue<ReportJobData>(REPORTS_QUEUE, { connection: this.redis });
     this.queue.on('error', (error) => this.logger.warn(`Queue: ${error.message}`));
     this.reader = new JobSnapshotReader(this.redis, this.queue);
@@ -186,6 +198,16 @@ export class JobStore implements OnApplicationShutdown {
       }
       return entries;
     });
+  }
+
+  /**
+   * Counts one request of `principal` in `bucket` for the current fixed window of
+   * `windowMs`, shared by every API replica; answers the count so far in this window.
+   */
+  countRequest(bucket: string, principal: string, windowStart: number, windowMs: number): Promise<number> {
+    const command = this.redis as unknown as CountCommand;
+    const key = this.queue.toKey(`rj:rate:${bucket}:${principal}:${windowStart}`);
+    return this.guard('count a request', () => command.reportJobCountRequest(key, windowMs));
   }
 
   /** Resolves when Redis answers PING (within the connection's command timeout). */

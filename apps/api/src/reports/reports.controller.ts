@@ -1,6 +1,10 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Post, Query, Req, Res } from '@nestjs/common';
 import {
   ApiAcceptedResponse,
+  ApiBearerAuth,
+  ApiSecurity,
+  ApiTooManyRequestsResponse,
+  ApiUnauthorizedResponse,
   ApiBadRequestResponse,
   ApiConflictResponse,
   ApiExtraModels,
@@ -22,6 +26,7 @@ import {
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Environment } from '@report-jobs/config';
 import { callerOf } from '../http/caller';
+import { CountsAsSubmit } from '../rate-limit/rate-limit.guard';
 import { preferredWaitSeconds } from '../http/prefer';
 import { ProblemException } from '../http/problem-details';
 import { publicBaseUrl, statusUrl } from '../http/public-url';
@@ -55,6 +60,14 @@ const PREFER_HEADER = {
 
 /** Translates HTTP to ReportJobsService calls and back; no job logic lives here. */
 @ApiTags('report jobs')
+@ApiBearerAuth()
+@ApiSecurity('api-key')
+@ApiUnauthorizedResponse({ description: 'Missing or invalid API key.', ...PROBLEM })
+@ApiTooManyRequestsResponse({
+  description: 'Over the per-minute budget of the caller.',
+  headers: { 'Retry-After': { schema: { type: 'integer' } } },
+  ...PROBLEM,
+})
 @ApiExtraModels(ProblemDetails)
 @Controller('api/jobs/reports')
 export class ReportsController {
@@ -66,6 +79,7 @@ export class ReportsController {
 
   @Post()
   @HttpCode(202)
+  @CountsAsSubmit()
   @ApiOperation({
     summary: 'Start a report job',
     description:

@@ -1,0 +1,156 @@
+import { spawn } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { freePort } from '../support/free-port';
+import { API_MAIN, startApi, startWorker, type AppProcess } from '../support/apps';
+import { pollUntilDone, postJson, request } from '../support/http';
+import { startTestRedis, type TestRedis } from '../support/redis-server';
+
+const KEYS = { a: 'key-of-tenant-a-123', b: 'key-of-tenant-b-456', admin: 'key-of-the-ops-789' };
+const bearer = (key: string) => ({ authorization: `Bearer ${key}` });
+
+// API keys, tenant isolation and rate limits, against the real API and Redis.
+describe('API keys and tenants', () => {
+  let redis: TestRedis;
+  let api: AppProcess;
+  let worker: AppProcess;
+
+  beforeAll(async () => {
+    redis = await startTestRedis();
+    const keyFile = join(mkdtempSync(join(tmpdir(), 'report-jobs-keys-')), 'keys');
+    writeFileSync(keyFile, `# tenant b's key lives in a file\ntenant-b:${KEYS.b}\n`);
+    [api, worker] = await Promise.all([
+      startApi(redis.url, {
+        ALLOW_ANONYMOUS: 'false',
+        API_KEYS: `tenant-a:${KEYS.a}`,
+        API_KEYS_FILE: keyFile,
+        ADMIN_API_KEYS: `ops:${KEYS.admin}`,
+        RATE_LIMIT_SUBMITS_PER_MINUTE: '5',
+      }),
+      startWorker(redis.url),
+    ]);
+  });
+  afterAll(async () => {
+    await Promise.all([api?.stop(), worker?.stop()]);
+    await redis?.close();
+  });
+
+  const reports = () => `${api.url}/api/jobs/reports`;
+
+  it('refuses requests without a key, or with a wrong or malformed one (401 problem)', async () => {
+    for (const headers of [{}, bearer('not-a-key-at-all'), { 'x-api-key': 'wrong-key-000' }, { authorization: `Basic ${KEYS.a}` }]) {
+      const answer = await request(`${reports()}/6f1c2a8e-3b1d-4c55-9e0a-2b7d4f9a1c00`, { headers });
+      expect(answer.status).toBe(401);
+      expect(answer.headers.get('content-type')).toMatch(/^application\/problem\+json/);
+      expect(answer.headers.get('www-authenticate')).toMatch(/^Bearer/);
+    }
+    expect((await postJson(reports(), { customer_id: 'c' })).status).toBe(401);
+    expect((await request(reports())).status).toBe(401);
+  });
+
+  it('accepts a key as a Bearer token or as X-API-Key, and one read from API_KEYS_FILE', async () => {
+    expect((await postJson(reports(), { customer_id: 'c', delay_seconds: 0 }, bearer(KEYS.a))).status).toBe(202);
+    expect((await postJson(reports(), { customer_id: 'c', delay_seconds: 0 }, { 'x-api-key': KEYS.a })).status).toBe(202);
+    expect((await postJson(reports(), { customer_id: 'c', delay_seconds: 0 }, bearer(KEYS.b))).status).toBe(202);
+  });
+
+  it('keeps health probes and the API docs open', async () => {
+    expect((await request(`${api.url}/health/live`)).status).toBe(200);
+    expect((await request(`${api.url}/health/ready`)).status).toBe(200);
+    expect((await fetch(`${api.url}/docs-json`)).status).toBe(200);
+  });
+
+  it('hides a job from other tenants on every endpoint, and shows it to admins', async () => {
+    const job = await postJson(reports(), { customer_id: 'tenant-a-cust', delay_seconds: 0 }, bearer(KEYS.a));
+    const statusUrl = job.body.statusQueryGetUri as string;
+    await pollUntilDone(statusUrl, { headers: bearer(KEYS.a) });
+    const own = await request(statusUrl, { headers: bearer(KEYS.a) });
+    expect(own.status).toBe(200);
+
+    const asB = bearer(KEYS.b);
+    const hidden = [
+      await request(statusUrl, { headers: asB }),
+      await request(`${statusUrl}/terminate`, { method: 'POST', headers: asB }),
+      await request(statusUrl, { method: 'DELETE', headers: asB }),
+      await request(`${statusUrl}/history`, { method: 'DELETE', headers: asB }),
+    ];
+    expect(hidden.map((answer) => answer.status)).toEqual([404, 404, 404, 404]);
+    // The same answer as for an id that never existed: existence is not revealed.
+    const never = await request(`${reports()}/6f1c2a8e-3b1d-4c55-9e0a-2b7d4f9a1c00`, { headers: asB });
+    expect(hidden[0].body.title).toBe(never.body.title);
+
+    const listedForB = await request<{ items: Array<{ instanceId: string }> }>(`${reports()}?top=1000`, { headers: asB });
+    expect(listedForB.body.items.map((item) => item.instanceId)).not.toContain(job.body.instanceId);
+    const listedForA = await request<{ items: Array<{ instanceId: string }> }>(`${reports()}?top=1000`, { headers: bearer(KEYS.a) });
+    expect(listedForA.body.items.map((item) => item.instanceId)).toContain(job.body.instanceId);
+
+    const asAdmin = bearer(KEYS.admin);
+    expect((await request(statusUrl, { headers: asAdmin })).status).toBe(200);
+    const listedForAdmin = await request<{ items: Array<{ instanceId: string }> }>(`${reports()}?top=1000`, { headers: asAdmin });
+    expect(listedForAdmin.body.items.map((item) => item.instanceId)).toContain(job.body.instanceId);
+    // Purging as another tenant did nothing; the owner still can.
+    expect((await request(`${statusUrl}/history`, { method: 'DELETE', headers: bearer(KEYS.a) })).status).toBe(200);
+  });
+
+  it('keeps idempotency keys per tenant', async () => {
+    const body = { customer_id: 'shared', delay_seconds: 0 };
+    const a = await postJson(reports(), body, { ...bearer(KEYS.a), 'idempotency-key': 'same-key' });
+    const b = await postJson(reports(), body, { ...bearer(KEYS.b), 'idempotency-key': 'same-key' });
+    expect(a.status).toBe(202);
+    expect(b.status).toBe(202);
+    expect(a.body.instanceId).not.toBe(b.body.instanceId);
+  });
+
+  it('limits submissions per tenant with 429 and Retry-After, leaving reads and other tenants alone', async () => {
+    const asAdmin = bearer(KEYS.admin);
+    const answers = [];
+    for (let i = 0; i < 7; i++) answers.push(await postJson(reports(), { customer_id: 'burst', delay_seconds: 0 }, asAdmin));
+    const statuses = answers.map((answer) => answer.status);
+    expect(statuses.filter((status) => status === 202)).toHaveLength(5);
+    const limited = answers.find((answer) => answer.status === 429)!;
+    expect(limited.headers.get('content-type')).toMatch(/^application\/problem\+json/);
+    expect(Number(limited.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
+    expect(Number(limited.headers.get('retry-after'))).toBeLessThanOrEqual(60);
+    // Reads have their own budget.
+    expect((await request(answers[0].body.statusQueryGetUri as string, { headers: asAdmin })).status).not.toBe(429);
+  });
+
+  it('never writes a key into the logs', async () => {
+    const everything = JSON.stringify(api.logLines());
+    for (const key of Object.values(KEYS)) expect(everything).not.toContain(key);
+  });
+});
+
+describe('refusing to start without keys', () => {
+  const boot = async (env: Record<string, string>) => {
+    const port = String(await freePort());
+    return new Promise<{ code: number | null; output: string }>((resolve) => {
+      const child = spawn(process.execPath, [API_MAIN], {
+        env: { PATH: process.env.PATH ?? '', REDIS_URL: 'redis://127.0.0.1:1', PORT: port, ...env },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      let output = '';
+      child.stdout!.on('data', (chunk) => (output += chunk));
+      child.stderr!.on('data', (chunk) => (output += chunk));
+      const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
+      child.on('exit', (code) => {
+        clearTimeout(timer);
+        resolve({ code, output });
+      });
+    });
+  };
+
+  it.each(['production', 'development'])('exits with a message when NODE_ENV=%s has neither keys nor ALLOW_ANONYMOUS', async (nodeEnv) => {
+    const { code, output } = await boot({ NODE_ENV: nodeEnv });
+    expect(code).toBe(1);
+    expect(output).toContain('No API keys configured');
+  });
+
+  it('names a malformed API_KEYS without printing it', async () => {
+    const { code, output } = await boot({ API_KEYS: 'tenant-a:short' });
+    expect(code).toBe(1);
+    expect(output).toContain('API_KEYS=(hidden)');
+    expect(output).not.toContain('short');
+  });
+});
