@@ -57,8 +57,24 @@ async function describeMachine(redis, builtAt) {
   };
 }
 
+/**
+ * The apps are spawned with the harness's own node, so an older node on PATH would
+ * silently measure another runtime: refuse what package.json's engines refuses.
+ */
+function assertNodeVersion() {
+  const range = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')).engines?.node ?? '';
+  const minimum = />=\s*(\d+)(?:\.(\d+))?/.exec(range);
+  if (!minimum) return;
+  const [major, minor] = process.versions.node.split('.').map(Number);
+  const [wantMajor, wantMinor = 0] = minimum.slice(1).map((part) => Number(part ?? 0));
+  if (major < wantMajor || (major === wantMajor && minor < wantMinor)) {
+    throw new Error(`node ${process.version} (${process.execPath}) does not satisfy engines "${range}": put a newer node first on PATH`);
+  }
+}
+
 async function main() {
   const settings = parseArgs(process.argv.slice(2));
+  assertNodeVersion();
   const builtAt = snapshotBuild();
   mkdirSync(LOGS, { recursive: true });
   console.error(`[bench] ${settings.mode} mode; app logs in ${LOGS}`);
