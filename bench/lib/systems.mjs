@@ -7,16 +7,17 @@ import { freePort, startProcess, waitReady } from './processes.mjs';
 const BENCH = dirname(dirname(fileURLToPath(import.meta.url)));
 const ROOT = dirname(BENCH);
 
-/**
- * The two systems measured side by side: the built apps, and the minimal Fastify +
- * BullMQ baseline under bench/baseline. Both read the same environment variables.
- */
 const BUILD = join(ROOT, 'dist');
 const API_MAIN = 'apps/api/apps/api/src/main.js';
 const WORKER_MAIN = 'apps/worker/apps/worker/src/main.js';
 // Inside the repository, so that the copied code still finds node_modules.
 const SNAPSHOT = join(BENCH, 'results/build');
 
+/**
+ * The two systems measured side by side: the built apps (run from a copy of dist/), and
+ * the minimal Fastify + BullMQ baseline under bench/baseline. Both read the same
+ * environment variables.
+ */
 export const SYSTEMS = {
   ours: {
     label: 'ours',
