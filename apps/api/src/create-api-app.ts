@@ -25,13 +25,13 @@ export async function createApiApp(env: Environment): Promise<NestFastifyApplica
     reply.header(REQUEST_ID_HEADER, request.id);
   });
 
-  const app = await NestFactory.create<NestFastifyApplication>(ApiModule, adapter, {
+  const creating = NestFactory.create<NestFastifyApplication>(ApiModule, adapter, {
     bufferLogs: true,
     bodyParser: false,
   });
-  const logger = app.get(Logger);
-  app.useLogger(logger);
-  exitGracefullyOnSignals(app, (message) => logger.log(message, 'Shutdown'));
+  exitGracefullyOnSignals(creating);
+  const app = await creating;
+  app.useLogger(app.get(Logger));
   await app.register(helmet, {
     // Swagger UI's page loads its own scripts and styles; everything else is JSON.
     // No upgrade-insecure-requests: it would break Swagger UI served over plain HTTP.

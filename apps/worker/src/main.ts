@@ -4,14 +4,14 @@ import { Logger } from 'nestjs-pino';
 import { exitGracefullyOnSignals } from '@report-jobs/lifecycle';
 import { WorkerModule } from './worker.module';
 
-/** The worker process: no HTTP server, just the BullMQ worker; scale it by running more. */
+/** The worker process: no API, just the BullMQ worker (and health probes); scale it by running more. */
 async function main(): Promise<void> {
-  const app = await NestFactory.createApplicationContext(WorkerModule, { bufferLogs: true });
-  const logger = app.get(Logger);
-  app.useLogger(logger);
-  // Without this, SIGTERM would kill active jobs instead of letting them finish.
-  exitGracefullyOnSignals(app, (message) => logger.log(message, 'Shutdown'));
-  await app.init();
+  // Creating the context starts the worker, so SIGTERM handling goes in first: without it
+  // a signal would kill active jobs instead of letting them finish.
+  const creating = NestFactory.createApplicationContext(WorkerModule, { bufferLogs: true });
+  exitGracefullyOnSignals(creating);
+  const app = await creating;
+  app.useLogger(app.get(Logger));
 }
 
 main().catch((error: unknown) => {
