@@ -37,6 +37,9 @@ describe('CreateReportJobDto validation', () => {
     [{ customer_id: 'c', delay_seconds: true }, ['delay_seconds']],
     [{ customer_id: 'c', delay_seconds: 4000 }, ['delay_seconds']],
     [{ customer_id: 'c', __proto__x: 1, other: 2 }, ['__proto__x', 'other']],
+    // Names the DTO instance inherits must not slip through the whitelist.
+    [{ customer_id: 'c', constructor: 1 }, ['constructor']],
+    [{ customer_id: 'c', toString: 'x', hasOwnProperty: 0 }, ['hasOwnProperty', 'toString']],
   ])('rejects %j naming %j', async (body, fields) => {
     if (fields.length === 0) {
       // null counts as omitted for optional fields (class-validator's IsOptional).
@@ -51,6 +54,13 @@ describe('CreateReportJobDto validation', () => {
   it.each([[null], [[]], ['text'], [42]])('rejects a body that is not an object: %j', async (body) => {
     const problem = await problemFor(body);
     expect(problem.detail).toBe('The request body must be a JSON object.');
+  });
+
+  it('rejects deep nesting before transforming it (no stack overflow)', async () => {
+    let deep: unknown = 'c';
+    for (let i = 0; i < 5000; i++) deep = [deep];
+    const problem = await problemFor({ customer_id: deep });
+    expect(problem.detail).toMatch(/nests deeper than/);
   });
 
   it('reports one message per bad field', async () => {

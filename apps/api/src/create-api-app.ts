@@ -1,11 +1,14 @@
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Logger } from 'nestjs-pino';
 import type { Environment } from '@report-jobs/config';
 import { exitGracefullyOnSignals } from '@report-jobs/lifecycle';
 import helmet from '@fastify/helmet';
 import { ApiModule } from './api.module';
 import { CONTINUATION_TOKEN_HEADER } from './reports/reports.controller';
+import { answerClientError } from './http/client-error';
+import { ProblemException, sendProblem } from './http/problem-details';
 import { REQUEST_ID_HEADER, requestIdFor } from './http/request-id';
 import { setUpSwagger } from './swagger';
 
@@ -16,6 +19,17 @@ export async function createApiApp(env: Environment): Promise<NestFastifyApplica
     trustProxy: env.TRUST_PROXY,
     requestIdHeader: false,
     genReqId: requestIdFor,
+    // Router errors (a malformed URL, an over-long id) answer as problems too.
+    frameworkErrors: (error: { code?: string }, request: FastifyRequest, reply: FastifyReply) => {
+      const status = error.code === 'FST_ERR_MAX_PARAM_LENGTH' ? 414 : 400;
+      reply.header(REQUEST_ID_HEADER, request.id);
+      sendProblem(new ProblemException(status, status === 414 ? 'The URL is too long.' : 'The URL is malformed.'), request, reply);
+    },
+    // Requests too broken to reach the router (bad request line, header overflow).
+    clientErrorHandler: answerClientError,
+    // Node would answer a request without Host with an empty 400 of its own; let it reach
+    // the app, which answers like any other (its URLs fall back to localhost).
+    http: { requireHostHeader: false },
   });
   const fastify = adapter.getInstance();
   // Only JSON bodies are accepted (415 otherwise): drop Fastify's text/plain parser, and
