@@ -2,6 +2,7 @@ import { Module } from '@nestjs/common';
 import { APP_GUARD } from '@nestjs/core';
 import { Environment } from '@report-jobs/config';
 import { RateLimitGuard } from '../rate-limit/rate-limit.guard';
+import { SharedRateCounter } from '../rate-limit/shared-rate-counter';
 import { ReportsModule } from '../reports/reports.module';
 import { ApiKeyGuard } from './api-key.guard';
 import { ApiKeyRegistry } from './api-key-registry';
@@ -11,6 +12,7 @@ import { ApiKeyRegistry } from './api-key-registry';
   imports: [ReportsModule],
   providers: [
     { provide: ApiKeyRegistry, inject: [Environment], useFactory: ApiKeyRegistry.fromEnvironment },
+    SharedRateCounter,
     // Guards run in this order: the rate limit needs the authenticated principal.
     { provide: APP_GUARD, useClass: ApiKeyGuard },
     { provide: APP_GUARD, useClass: RateLimitGuard },

@@ -5,29 +5,28 @@ import { Environment } from '@report-jobs/config';
 import { IS_PUBLIC } from '../auth/public.decorator';
 import { callerOf } from '../http/caller';
 import { ProblemException } from '../http/problem-details';
-import { JobStore } from '../reports/job-store';
+import { SharedRateCounter, WINDOW_MS } from './shared-rate-counter';
 
 export type RateLimitBucket = 'submit' | 'read';
 const BUCKET = 'report-jobs:rate-limit-bucket';
-const WINDOW_MS = 60_000;
 
 /** Puts a route in the submissions budget; every other route counts as a read. */
 export const CountsAsSubmit = () => SetMetadata(BUCKET, 'submit');
 
 /**
  * Per-principal budgets per minute, one for job submissions and one for everything else,
- * counted in Redis so that every API replica shares them. Over budget: 429 with
- * Retry-After until the window turns. Runs after authentication, so it knows the principal.
+ * shared by every API replica (SharedRateCounter). Over budget: 429 with Retry-After until
+ * the window turns. Runs after authentication, so it knows the principal.
  */
 @Injectable()
 export class RateLimitGuard implements CanActivate {
   constructor(
-    private readonly store: JobStore,
+    private readonly counter: SharedRateCounter,
     private readonly env: Environment,
     private readonly reflector: Reflector,
   ) {}
 
-  async canActivate(context: ExecutionContext): Promise<boolean> {
+  canActivate(context: ExecutionContext): boolean {
     const targets = [context.getHandler(), context.getClass()];
     if (this.reflector.getAllAndOverride<boolean>(IS_PUBLIC, targets)) return true;
     const bucket: RateLimitBucket = this.reflector.getAllAndOverride<RateLimitBucket>(BUCKET, targets) ?? 'read';
@@ -35,9 +34,8 @@ export class RateLimitGuard implements CanActivate {
     if (limit === 0) return true;
 
     const now = Date.now();
-    const windowStart = now - (now % WINDOW_MS);
     const principal = callerOf(context.switchToHttp().getRequest<FastifyRequest>()).principal;
-    const count = await this.store.countRequest(bucket, principal, windowStart, WINDOW_MS);
+    const { count, windowStart } = this.counter.hit(bucket, principal, now);
     if (count <= limit) return true;
     const retryAfter = Math.ceil((windowStart + WINDOW_MS - now) / 1000);
     throw new ProblemException(

@@ -27,15 +27,26 @@ interface TerminationCommand {
   reportJobRequestTermination(...keysAndArgs: string[]): Promise<number>;
 }
 
-/** Counts a request in a fixed window; the key expires with its window. */
-const COUNT_REQUEST_SCRIPT = `
-local count = redis.call('INCR', KEYS[1])
-if count == 1 then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end
+/** Adds requests to a fixed window's count; the key expires with its window. */
+const ADD_REQUESTS_SCRIPT = `
+local count = redis.call('INCRBY', KEYS[1], ARGV[1])
+if count == tonumber(ARGV[1]) then redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
 return count
 `;
 
+/** Puts a job in the creation-time indexes; NX keeps a repeated submit's first place. */
+const INDEX_JOB_SCRIPT = `
+redis.call('ZADD', KEYS[1], 'NX', ARGV[1], ARGV[2])
+redis.call('ZADD', KEYS[2], 'NX', ARGV[1], ARGV[2])
+return 1
+`;
+
 interface CountCommand {
-  reportJobCountRequest(key: string, windowMs: number): Promise<number>;
+  reportJobAddRequests(key: string, increment: number, windowMs: number): Promise<number>;
+}
+
+interface IndexCommand {
+  reportJobIndex(index: string, ownerIndex: string, createdAt: number, instanceId: string): Promise<number>;
 }
 
 /** One entry of the creation-time index. */
@@ -63,7 +74,8 @@ export class JobStore implements OnApplicationShutdown {
     // Without listeners, an 'error' event would crash the process during an outage.
     this.redis.on('error', (error) => this.logger.warn(`Redis connection: ${error.message}`));
     this.redis.defineCommand('reportJobRequestTermination', { numberOfKeys: 2, lua: REQUEST_TERMINATION_SCRIPT });
-    this.redis.defineCommand('reportJobCountRequest', { numberOfKeys: 1, lua: COUNT_REQUEST_SCRIPT });
+    this.redis.defineCommand('reportJobAddRequests', { numberOfKeys: 1, lua: ADD_REQUESTS_SCRIPT });
+    this.redis.defineCommand('reportJobIndex', { numberOfKeys: 2, lua: INDEX_JOB_SCRIPT });
     this.queue = new Queue<ReportJobData>(REPORTS_QUEUE, { connection: this.redis });
     this.queue.on('error', (error) => this.logger.warn(`Queue: ${error.message}`));
     this.reader = new JobSnapshotReader(this.redis, this.queue);
@@ -80,16 +92,14 @@ export class JobStore implements OnApplicationShutdown {
       attempts: this.env.JOB_ATTEMPTS,
       backoffMs: this.env.JOB_BACKOFF_MS,
     });
+    const indexing = this.redis as unknown as IndexCommand;
     await this.guard('add a job', async () => {
-      // The index is written alongside (same round trip time); listing skips entries
+      // The index is written alongside, in the same round trip time; listing skips entries
       // whose job never made it, so no order between the two is needed.
-      const index = this.redis
-        .multi()
-        // NX: a repeated idempotent submit keeps the job's place in the listing order.
-        .zadd(this.keys.index, 'NX', createdAt, instanceId)
-        .zadd(this.keys.ownerIndex(data.owner), 'NX', createdAt, instanceId)
-        .exec();
-      await Promise.all([this.queue.add(REPORT_JOB_NAME, data, options), index]);
+      await Promise.all([
+        this.queue.add(REPORT_JOB_NAME, data, options),
+        indexing.reportJobIndex(this.keys.index, this.keys.ownerIndex(data.owner), createdAt, instanceId),
+      ]);
     });
   }
 
@@ -201,13 +211,13 @@ export class JobStore implements OnApplicationShutdown {
   }
 
   /**
-   * Counts one request of `principal` in `bucket` for the current fixed window of
-   * `windowMs`, shared by every API replica; answers the count so far in this window.
+   * Adds `increment` requests of `principal` in `bucket` to the fixed window starting at
+   * `windowStart`, shared by every API replica; answers the window's total so far.
    */
-  countRequest(bucket: string, principal: string, windowStart: number, windowMs: number): Promise<number> {
+  addRequests(bucket: string, principal: string, windowStart: number, windowMs: number, increment: number): Promise<number> {
     const command = this.redis as unknown as CountCommand;
     const key = this.queue.toKey(`rj:rate:${bucket}:${principal}:${windowStart}`);
-    return this.guard('count a request', () => command.reportJobCountRequest(key, windowMs));
+    return this.guard('count requests', () => command.reportJobAddRequests(key, increment, windowMs));
   }
 
   /** Resolves when Redis answers PING (within the connection's command timeout). */
