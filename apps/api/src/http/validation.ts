@@ -45,7 +45,7 @@ function propertiesOf(metatype: DtoClass): Set<string> {
  * because the DTO instance inherits members of those names.)
  */
 class StrictValidationPipe extends ValidationPipe {
-  override transform(value: unknown, metadata: ArgumentMetadata): Promise<unknown> {
+  override async transform(value: unknown, metadata: ArgumentMetadata): Promise<unknown> {
     const dto = metadata.metatype as DtoClass | undefined;
     const isDto = (metadata.type === 'body' || metadata.type === 'query') && typeof dto === 'function' && propertiesOf(dto).size > 0;
     if (metadata.type === 'body' && (typeof value !== 'object' || value === null || Array.isArray(value))) {
@@ -54,18 +54,21 @@ class StrictValidationPipe extends ValidationPipe {
     if (depthOf(value, MAX_DEPTH) > MAX_DEPTH) {
       throw new ProblemException(400, `The request nests deeper than ${MAX_DEPTH} levels.`);
     }
-    if (isDto && typeof value === 'object' && value !== null) {
-      const known = propertiesOf(dto!);
-      const unknown = Object.keys(value).filter((key) => !known.has(key));
-      if (unknown.length > 0) {
-        throw new ProblemException(
-          400,
-          'The request is invalid; see errors.',
-          unknown.map((field) => ({ field, message: `unknown field ${field} is not allowed` })),
-        );
-      }
-    }
-    return super.transform(value, metadata);
+    if (!isDto || typeof value !== 'object' || value === null) return super.transform(value, metadata);
+    const known = propertiesOf(dto!);
+    const unknown = Object.keys(value).filter((key) => !known.has(key));
+    if (unknown.length === 0) return super.transform(value, metadata);
+    // Name every bad field at once: the declared ones are still validated.
+    const declared = Object.fromEntries(Object.entries(value).filter(([key]) => known.has(key)));
+    const errors = await super.transform(declared, metadata).then(
+      () => [],
+      (error: unknown) => {
+        if (error instanceof ProblemException) return (error.getResponse() as { errors?: FieldError[] }).errors ?? [];
+        throw error;
+      },
+    );
+    const unknownErrors = unknown.map((field) => ({ field, message: `unknown field ${field} is not allowed` }));
+    throw new ProblemException(400, 'The request is invalid; see errors.', [...errors, ...unknownErrors]);
   }
 }
 
