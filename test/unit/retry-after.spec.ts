@@ -23,6 +23,12 @@ describe('Retry-After', () => {
     expect(retryAfterForNewJob(3600)).toBe(30);
   });
 
+  it('adds the queue ahead of a pending job, run `parallelism` at a time', () => {
+    expect(retryAfterSeconds(snapshot({ waitingCount: 1 }), NOW, 10)).toBe(10);
+    expect(retryAfterSeconds(snapshot({ data: { input: { delay_seconds: 2 } }, waitingCount: 25 }), NOW, 10)).toBe(6);
+    expect(retryAfterSeconds(snapshot({ waitingCount: 1000 }), NOW, 10)).toBe(30);
+  });
+
   it('is the remaining work of a running attempt', () => {
     expect(retryAfterSeconds(snapshot({ state: 'active', processedOn: NOW - 4000 }), NOW)).toBe(6);
     expect(retryAfterSeconds(snapshot({ state: 'active', processedOn: NOW - 60_000 }), NOW)).toBe(1);

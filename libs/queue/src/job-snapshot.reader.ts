@@ -9,7 +9,7 @@ import { bookkeepingKeys, TERMINATE_FIELD } from './bookkeeping-keys';
  * BullMQ's `Job.getState()` scans the whole wait list (LPOS), so the status of the
  * oldest waiting job, the one about to run, gets slower as the queue grows. This
  * script reads the job hash and tests membership only where that is O(1) or O(log n)
- * (the sorted sets) or bounded by worker concurrency (the active list). A job that
+ * (the sorted sets, a list's length) or bounded by worker concurrency (the active list). A job that
  * exists and is in none of them can only be waiting: BullMQ moves jobs between these
  * structures inside atomic scripts, so no job is ever between two of them here.
  * When the job is gone, the record left in its place (if any) is returned instead.
@@ -26,10 +26,13 @@ if redis.call('ZSCORE', KEYS[2], id) then return {'completed', job, false} end
 if redis.call('ZSCORE', KEYS[3], id) then return {'failed', job, false} end
 local delayedScore = redis.call('ZSCORE', KEYS[4], id)
 if delayedScore then return {'delayed', job, delayedScore} end
-if redis.call('ZSCORE', KEYS[5], id) then return {'prioritized', job, false} end
+if redis.call('ZSCORE', KEYS[5], id) then
+  return {'prioritized', job, false, redis.call('LLEN', KEYS[9]) + redis.call('ZCARD', KEYS[5])}
+end
 if redis.call('LPOS', KEYS[6], id) then return {'active', job, false} end
 if redis.call('ZSCORE', KEYS[7], id) then return {'waiting-children', job, false} end
-return {'waiting', job, false}
+-- How many jobs wait in all (O(1)): an upper bound of those ahead of this one.
+return {'waiting', job, false, redis.call('LLEN', KEYS[9]) + redis.call('ZCARD', KEYS[5])}
 `;
 
 /** Delayed-set scores carry the due time in milliseconds times 0x1000 (BullMQ's encoding). */
@@ -54,6 +57,8 @@ export interface JobSnapshot {
   dueAt?: number;
   /** Set when a client asked to terminate the job while it ran. */
   terminateRequested?: { reason: string; at: number };
+  /** For a waiting job: how many jobs wait in all, itself included (an upper bound of those ahead). */
+  waitingCount?: number;
 }
 
 export type GoneKind = 'terminated' | 'purged' | 'expired';
@@ -77,7 +82,7 @@ export interface GoneRecord {
 
 export type JobLookup = { found: 'job'; job: JobSnapshot } | { found: 'gone'; gone: GoneRecord } | { found: 'none' };
 
-type SnapshotReply = [QueueJobState | 'gone', string[], string | null | false];
+type SnapshotReply = [QueueJobState | 'gone', string[], string | null | false, number?];
 
 interface SnapshotCommand {
   reportJobSnapshot(...keysAndArgs: string[]): Promise<SnapshotReply>;
@@ -86,23 +91,25 @@ interface SnapshotCommand {
 export class JobSnapshotReader {
   private readonly keys: string[];
   private readonly gone: (jobId: string) => string;
+  private readonly waitKey: string;
 
   constructor(
     private readonly redis: Redis,
     private readonly queue: Queue,
   ) {
     if (!('reportJobSnapshot' in redis)) {
-      redis.defineCommand('reportJobSnapshot', { numberOfKeys: 8, lua: SNAPSHOT_SCRIPT });
+      redis.defineCommand('reportJobSnapshot', { numberOfKeys: 9, lua: SNAPSHOT_SCRIPT });
     }
     const k = queue.keys;
     this.keys = [k.completed, k.failed, k.delayed, k.prioritized, k.active, k['waiting-children']];
+    this.waitKey = k.wait;
     this.gone = bookkeepingKeys(queue).gone;
   }
 
   /** The job, what is left of it, or nothing. */
   async lookup(jobId: string): Promise<JobLookup> {
     const command = this.redis as unknown as SnapshotCommand;
-    const reply = await command.reportJobSnapshot(this.queue.toKey(jobId), ...this.keys, this.gone(jobId), jobId);
+    const reply = await command.reportJobSnapshot(this.queue.toKey(jobId), ...this.keys, this.gone(jobId), this.waitKey, jobId);
     return decodeLookup(jobId, reply);
   }
 
@@ -111,7 +118,7 @@ export class JobSnapshotReader {
     if (jobIds.length === 0) return [];
     const pipeline = this.redis.pipeline();
     const batch = pipeline as unknown as SnapshotCommand;
-    for (const id of jobIds) batch.reportJobSnapshot(this.queue.toKey(id), ...this.keys, this.gone(id), id);
+    for (const id of jobIds) batch.reportJobSnapshot(this.queue.toKey(id), ...this.keys, this.gone(id), this.waitKey, id);
     const replies = (await pipeline.exec()) ?? [];
     return replies.map(([error, reply], i) => {
       if (error) throw error;
@@ -153,7 +160,7 @@ function reader(hash: Map<string, string>) {
   };
 }
 
-function decodeLookup(id: string, [state, flat, delayedScore]: SnapshotReply): JobLookup {
+function decodeLookup(id: string, [state, flat, delayedScore, waitingCount]: SnapshotReply): JobLookup {
   if (state === 'unknown') return { found: 'none' };
   const field = reader(toMap(flat));
   if (state === 'gone') {
@@ -191,6 +198,7 @@ function decodeLookup(id: string, [state, flat, delayedScore]: SnapshotReply): J
       failedReason: field.text('failedReason'),
       dueAt: delayedScore ? Math.floor(Number(delayedScore) / DELAYED_SCORE_FACTOR) : undefined,
       terminateRequested: field.json(TERMINATE_FIELD) as JobSnapshot['terminateRequested'],
+      waitingCount: typeof waitingCount === 'number' ? waitingCount : undefined,
     },
   };
 }

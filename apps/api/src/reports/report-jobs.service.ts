@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
+import { Environment } from '@report-jobs/config';
 import {
   DEFAULT_DELAY_SECONDS,
   DEFAULT_OPERATION,
@@ -55,7 +56,10 @@ const LIST_SCAN_FACTOR = 10;
  */
 @Injectable()
 export class ReportJobsService {
-  constructor(private readonly store: JobStore) {}
+  constructor(
+    private readonly store: JobStore,
+    private readonly env: Environment,
+  ) {}
 
   /**
    * Queues a job; resolves only once Redis has acknowledged it. With an idempotency key
@@ -111,7 +115,7 @@ export class ReportJobsService {
     return {
       payload: toStatusPayload(job, mapping),
       mapping,
-      retryAfterSeconds: mapping.inProgress ? retryAfterSeconds(job, now) : undefined,
+      retryAfterSeconds: mapping.inProgress ? retryAfterSeconds(job, now, this.env.WORKER_CONCURRENCY) : undefined,
     };
   }
 

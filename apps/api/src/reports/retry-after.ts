@@ -10,10 +10,12 @@ const clamp = (seconds: number) =>
 /**
  * How long a client should wait before polling again, from what the job tells us:
  * the next retry time between attempts, the remaining simulated work of a running
- * attempt (from its progress rate when it reports one), or the whole work of a job
- * that has not started. Bounded so clients neither hammer nor wait long after the end.
+ * attempt (from its progress rate when it reports one), or, for a job that has not
+ * started, its own work plus that of the queue ahead of it, taken as jobs of the same
+ * size run `parallelism` at a time. Bounded so clients neither hammer nor wait long
+ * after the end.
  */
-export function retryAfterSeconds(snapshot: JobSnapshot, now: number): number {
+export function retryAfterSeconds(snapshot: JobSnapshot, now: number, parallelism = 1): number {
   if (snapshot.dueAt !== undefined && snapshot.dueAt > now) {
     return clamp((snapshot.dueAt - now) / 1000);
   }
@@ -25,7 +27,8 @@ export function retryAfterSeconds(snapshot: JobSnapshot, now: number): number {
       progress > 0 && progress < 100 ? (elapsed * (100 - progress)) / progress : workSeconds - elapsed;
     return clamp(remaining);
   }
-  return clamp(workSeconds);
+  const ahead = Math.max(0, (snapshot.waitingCount ?? 1) - 1);
+  return clamp(workSeconds * (1 + Math.floor(ahead / Math.max(1, parallelism))));
 }
 
 /** Retry-After of a job that has just been accepted. */

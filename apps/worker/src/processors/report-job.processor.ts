@@ -20,6 +20,11 @@ export const TERMINATION_PREFIX = 'terminate:';
 
 export type ReportJob = Job<ReportJobData, ReportJobOutput>;
 
+/** The attempt stopped because the worker shuts down; ReportWorker hands the job back to the queue. */
+export class AttemptInterrupted extends Error {
+  override name = 'AttemptInterrupted';
+}
+
 /**
  * Runs one attempt of a report job: picks the operation's handler, enforces the time
  * limit, reports progress, and turns errors into what BullMQ should do with them:
@@ -102,7 +107,7 @@ export class ReportJobProcessor implements OnModuleInit {
         throw new OperationError(`Terminated: ${abortReason.slice(TERMINATION_PREFIX.length)}`, false);
       }
       if (shutdownSignal.aborted) {
-        throw new OperationError('Interrupted because the worker shut down; it will be retried');
+        throw new AttemptInterrupted('Interrupted because the worker shuts down');
       }
       throw error;
     }
@@ -123,6 +128,10 @@ export class ReportJobProcessor implements OnModuleInit {
 
   /** What reaches BullMQ: a retryable Error, or UnrecoverableError; never internals. */
   private classify(error: unknown, job: ReportJob): Error {
+    if (error instanceof AttemptInterrupted) {
+      this.logger.info('Attempt interrupted by shutdown');
+      return error;
+    }
     const lastAttempt = job.attemptsStarted >= (job.opts.attempts ?? 1);
     if (error instanceof OperationError) {
       this.logger.warn({ retryable: error.retryable, lastAttempt }, `Attempt failed: ${error.message}`);
