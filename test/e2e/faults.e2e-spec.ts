@@ -95,6 +95,23 @@ describe('faults', () => {
     }
   });
 
+  it('honours a termination requested while the worker running the job was dead', async () => {
+    if (skipped()) return;
+    const fastLocks = { WORKER_LOCK_DURATION_MS: '2000' };
+    const doomed = await worker(fastLocks);
+    const job = await submit({ customer_id: 'cancel-orphan', delay_seconds: 10 });
+    await waitFor('the job to run', async () => logged(doomed, 'Attempt started').some((line) => line.id === job.id));
+    await doomed.stop('SIGKILL');
+
+    // No worker hears this request; the job must still end Terminated, not run again.
+    const cancel = await request(`${job.statusUrl}/terminate?reason=orphaned`, { method: 'POST' });
+    expect(cancel.status).toBe(202);
+    const rescuer = await worker(fastLocks);
+    const final = (await pollUntilDone(job.statusUrl, { intervalMs: 250, timeoutMs: 40_000 })).at(-1)!;
+    expect(final.body).toMatchObject({ runtimeStatus: 'Terminated', output: { status: 'terminated', reason: 'orphaned' } });
+    expect(logged(rescuer, 'Attempt completed').map((line) => line.id)).not.toContain(job.id);
+  });
+
   it('completes every acknowledged job across a Redis crash and restart from its append-only file', async () => {
     if (skipped()) return;
     const runner = await worker({ WORKER_CONCURRENCY: '3' });

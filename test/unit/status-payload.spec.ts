@@ -50,6 +50,18 @@ describe('toStatusPayload', () => {
     });
   });
 
+  it('ignores progress an earlier attempt reported', () => {
+    const payload = payloadOf({
+      ...base,
+      state: 'active',
+      attemptsStarted: 2,
+      attemptsMade: 1,
+      processedOn: T0 + 5000,
+      progress: { progress: 50, message: 'first attempt', updatedAt: T0 + 2000 },
+    });
+    expect(payload.customStatus).toBeNull();
+  });
+
   it('tells the last error and the next retry time between attempts', () => {
     const payload = payloadOf({ ...base, state: 'delayed', attemptsStarted: 1, attemptsMade: 1, failedReason: 'boom', dueAt: T0 + 2000 });
     expect(payload).toMatchObject({ runtimeStatus: 'Running', lastError: 'boom', nextRetryTime: '2026-11-26T10:00:02Z' });

@@ -48,7 +48,7 @@ export interface JobPage {
 }
 
 /** How many index entries one listing request may examine, as a multiple of the page size. */
-const LIST_SCAN_FACTOR = 10;
+const LIST_SCAN_FACTOR = 5;
 
 /**
  * The report jobs' use cases. A job belongs to the caller that created it; any other
@@ -73,22 +73,35 @@ export class ReportJobsService {
       delay_seconds: request.delay_seconds ?? DEFAULT_DELAY_SECONDS,
     };
     const data: ReportJobData = { input, correlationId, owner: caller.principal };
-    let instanceId: string = randomUUID();
-    if (idempotencyKey !== undefined) {
-      instanceId = instanceIdForKey(await this.store.idempotencySecret(), caller.principal, idempotencyKey);
-      data.requestFingerprint = fingerprintOf(input);
+    const started = { retryAfterSeconds: retryAfterForNewJob(input.delay_seconds) };
+    if (idempotencyKey === undefined) {
+      const instanceId = randomUUID();
+      await this.store.add(instanceId, data, Date.now());
+      return { instanceId, ...started };
+    }
+    const instanceId = instanceIdForKey(await this.store.idempotencySecret(), caller.principal, idempotencyKey);
+    data.requestFingerprint = fingerprintOf(input);
+    // A key whose job exists, or was terminated or purged, is answered with that job: adding
+    // again would bring a terminated job back to life under the same id.
+    if (this.checkSameRequest(await this.store.lookup(instanceId), data.requestFingerprint)) {
+      return { instanceId, ...started };
     }
     await this.store.add(instanceId, data, Date.now());
-    if (idempotencyKey !== undefined) await this.checkSameRequest(instanceId, data.requestFingerprint!);
-    return { instanceId, retryAfterSeconds: retryAfterForNewJob(input.delay_seconds) };
+    // Concurrent repeats all add; BullMQ keeps the first job. Its body must be this one.
+    this.checkSameRequest(await this.store.lookup(instanceId), data.requestFingerprint);
+    return { instanceId, ...started };
   }
 
-  private async checkSameRequest(instanceId: string, fingerprint: string): Promise<void> {
-    const found = await this.store.lookup(instanceId);
-    const stored = found.found === 'job' ? (found.job.data as Partial<ReportJobData>).requestFingerprint : fingerprint;
+  /** True when the key was used before; 422 when it was used with another body. */
+  private checkSameRequest(found: JobLookup, fingerprint: string): boolean {
+    if (found.found === 'none') return false;
+    const data = (found.found === 'job' ? found.job.data : found.gone.data) as Partial<ReportJobData> | undefined;
+    // Records of purged or expired jobs keep no body; the key still stands for that job.
+    const stored = data?.requestFingerprint ?? fingerprint;
     if (stored !== fingerprint) {
       throw new ProblemException(422, 'This Idempotency-Key was already used with a different request body.');
     }
+    return true;
   }
 
   /** The job's status; 404 when it never existed (for this caller), 410 when it is gone. */

@@ -1,5 +1,6 @@
 import type { JobSnapshot } from '@report-jobs/queue';
-import type { ReportJobData, ReportProgress } from '@report-jobs/contract';
+import type { ReportJobData } from '@report-jobs/contract';
+import { currentProgress } from './status-payload';
 
 export const MIN_RETRY_AFTER_SECONDS = 1;
 export const MAX_RETRY_AFTER_SECONDS = 30;
@@ -22,7 +23,7 @@ export function retryAfterSeconds(snapshot: JobSnapshot, now: number, parallelis
   const workSeconds = (snapshot.data as Partial<ReportJobData> | undefined)?.input?.delay_seconds ?? 0;
   if (snapshot.state === 'active' && snapshot.processedOn !== undefined) {
     const elapsed = (now - snapshot.processedOn) / 1000;
-    const progress = (snapshot.progress as Partial<ReportProgress> | undefined)?.progress ?? 0;
+    const progress = currentProgress(snapshot)?.progress ?? 0;
     const remaining =
       progress > 0 && progress < 100 ? (elapsed * (100 - progress)) / progress : workSeconds - elapsed;
     return clamp(remaining);

@@ -5,20 +5,24 @@ import type { StatusPayload } from './dto/report-job.responses';
 /** ISO 8601 in whole seconds, as Durable Functions writes its times. */
 export const isoSeconds = (epochMs: number) => new Date(epochMs).toISOString().replace(/\.\d{3}Z$/, 'Z');
 
+/**
+ * The progress reported by the current attempt; what an earlier attempt reported (before
+ * this one started) is history, not progress.
+ */
+export function currentProgress(snapshot: JobSnapshot): Partial<ReportProgress> | undefined {
+  const progress = snapshot.progress as Partial<ReportProgress> | number | undefined;
+  if (!progress || typeof progress !== 'object') return undefined;
+  if (snapshot.processedOn !== undefined && (progress.updatedAt ?? 0) < snapshot.processedOn) return undefined;
+  return progress;
+}
+
 /** Builds the status payload (Durable's StatusResponsePayload names) from a job snapshot. */
 export function toStatusPayload(snapshot: JobSnapshot, mapping: StatusMapping): StatusPayload {
   const data = (snapshot.data ?? {}) as Partial<ReportJobData>;
-  const progress = snapshot.progress as Partial<ReportProgress> | number | undefined;
+  const progress = currentProgress(snapshot);
   const customStatus =
-    progress && typeof progress === 'object' && typeof progress.progress === 'number'
-      ? { progress: progress.progress, message: progress.message ?? '' }
-      : null;
-  const updatedAt = Math.max(
-    snapshot.timestamp,
-    snapshot.processedOn ?? 0,
-    snapshot.finishedOn ?? 0,
-    typeof progress === 'object' && progress ? (progress.updatedAt ?? 0) : 0,
-  );
+    typeof progress?.progress === 'number' ? { progress: progress.progress, message: progress.message ?? '' } : null;
+  const updatedAt = Math.max(snapshot.timestamp, snapshot.processedOn ?? 0, snapshot.finishedOn ?? 0, progress?.updatedAt ?? 0);
 
   const payload: StatusPayload = {
     name: 'report',

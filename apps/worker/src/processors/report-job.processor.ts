@@ -10,7 +10,9 @@ import {
   type ReportOperation,
   type ReportProgress,
 } from '@report-jobs/contract';
+import { TERMINATE_FIELD } from '@report-jobs/queue';
 import { OPERATION_HANDLERS, OperationError, type OperationHandler } from '../operations/operation-handler';
+import { WorkerQueue } from '../queue/worker-queue';
 import { SimulatedFailures } from '../operations/simulated-failures';
 
 /** Why an attempt's signal fired; the processor decides retry or not from it. */
@@ -39,6 +41,7 @@ export class ReportJobProcessor implements OnModuleInit {
     @Inject(OPERATION_HANDLERS) handlers: OperationHandler[],
     private readonly failures: SimulatedFailures,
     private readonly env: Environment,
+    private readonly workerQueue: WorkerQueue,
     private readonly logger: PinoLogger,
   ) {
     for (const handler of handlers) this.handlers.set(handler.operation, handler);
@@ -81,6 +84,7 @@ export class ReportJobProcessor implements OnModuleInit {
     }
     const handler = this.handlers.get(input.operation)!;
     const attempt = job.attemptsStarted;
+    await this.checkTerminationRequest(job);
     this.checkQueueWait(job);
     this.failures.apply(input.customer_id, attempt);
 
@@ -110,6 +114,18 @@ export class ReportJobProcessor implements OnModuleInit {
         throw new AttemptInterrupted('Interrupted because the worker shuts down');
       }
       throw error;
+    }
+  }
+
+  /**
+   * A termination requested while no worker could hear it (the one running the job had
+   * crashed, or the job was between a lock and its start) is honoured before any work.
+   */
+  private async checkTerminationRequest(job: ReportJob): Promise<void> {
+    const request = await this.workerQueue.redis.hget(this.workerQueue.queue.toKey(job.id!), TERMINATE_FIELD);
+    if (request) {
+      const { reason } = JSON.parse(request) as { reason: string };
+      throw new OperationError(`Terminated: ${reason}`, false);
     }
   }
 

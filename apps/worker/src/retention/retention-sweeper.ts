@@ -4,6 +4,8 @@ import type { ReportJobData } from '@report-jobs/contract';
 import { WorkerQueue } from '../queue/worker-queue';
 
 const BATCH = 500;
+/** Longest a sweep goes on batch after batch, so that a large backlog is cleared in steps. */
+const SWEEP_BUDGET_MS = 2000;
 
 /**
  * Removes finished jobs once their retention has passed, on a timer (BullMQ's own
@@ -43,8 +45,21 @@ export class RetentionSweeper implements OnApplicationBootstrap, OnApplicationSh
     await this.sweeping;
   }
 
-  /** One pass: finished jobs past retention, and terminated records past theirs. */
+  /** Sweeps batch after batch until nothing is due or the time budget is spent. */
   async sweep(now = Date.now()): Promise<number> {
+    const deadline = Date.now() + SWEEP_BUDGET_MS;
+    let removed = 0;
+    for (;;) {
+      const batch = await this.sweepBatch(now);
+      removed += batch;
+      if (batch === 0 || Date.now() > deadline) break;
+    }
+    if (removed > 0) this.logger.log(`Removed ${removed} job(s) past their retention`);
+    return removed;
+  }
+
+  /** One batch: finished jobs past retention, and terminated records past theirs. */
+  private async sweepBatch(now: number): Promise<number> {
     const { queue, redis, keys } = this.workerQueue;
     if (redis.status !== 'ready') return 0;
     let removed = 0;
@@ -55,15 +70,16 @@ export class RetentionSweeper implements OnApplicationBootstrap, OnApplicationSh
       // Finished sets are scored by the time the job finished.
       const ids = await redis.zrangebyscore(set, '-inf', now - retentionSeconds * 1000, 'LIMIT', 0, BATCH);
       if (ids.length === 0) continue;
-      const owners = await Promise.all(ids.map((id) => redis.hget(queue.toKey(id), 'data')));
+      const data = await Promise.all(ids.map((id) => redis.hget(queue.toKey(id), 'data')));
+      // A job whose hash is gone was removed by another worker's sweep, record included.
+      const present = ids.filter((_, i) => data[i] !== null);
       const records = redis.multi();
-      ids.forEach((id, i) => {
-        const owner = ownerOf(owners[i]);
-        this.expire(records, id, owner, now);
-      });
+      ids.forEach((id, i) => data[i] !== null && this.expire(records, id, ownerOf(data[i]), now));
+      const vanished = ids.filter((_, i) => data[i] === null);
+      if (vanished.length > 0) records.zrem(set, ...vanished);
       // The record goes first: a reader then sees the job, or its record, never nothing.
       await records.exec();
-      await Promise.all(ids.map((id) => queue.remove(id)));
+      await Promise.all(present.map((id) => queue.remove(id)));
       removed += ids.length;
     }
     const terminated = await redis.zrangebyscore(keys.terminated, '-inf', now, 'LIMIT', 0, BATCH);
@@ -75,7 +91,6 @@ export class RetentionSweeper implements OnApplicationBootstrap, OnApplicationSh
       await records.exec();
       removed += terminated.length;
     }
-    if (removed > 0) this.logger.log(`Removed ${removed} job(s) past their retention`);
     return removed;
   }
 
