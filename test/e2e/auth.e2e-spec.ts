@@ -81,14 +81,14 @@ describe('API keys and tenants', () => {
     const never = await request(`${reports()}/6f1c2a8e-3b1d-4c55-9e0a-2b7d4f9a1c00`, { headers: asB });
     expect(hidden[0].body.title).toBe(never.body.title);
 
-    const listedForB = await request<{ items: Array<{ instanceId: string }> }>(`${reports()}?top=1000`, { headers: asB });
+    const listedForB = await request<{ items: Array<{ instanceId: string }> }>(`${reports()}?top=200`, { headers: asB });
     expect(listedForB.body.items.map((item) => item.instanceId)).not.toContain(job.body.instanceId);
-    const listedForA = await request<{ items: Array<{ instanceId: string }> }>(`${reports()}?top=1000`, { headers: bearer(KEYS.a) });
+    const listedForA = await request<{ items: Array<{ instanceId: string }> }>(`${reports()}?top=200`, { headers: bearer(KEYS.a) });
     expect(listedForA.body.items.map((item) => item.instanceId)).toContain(job.body.instanceId);
 
     const asAdmin = bearer(KEYS.admin);
     expect((await request(statusUrl, { headers: asAdmin })).status).toBe(200);
-    const listedForAdmin = await request<{ items: Array<{ instanceId: string }> }>(`${reports()}?top=1000`, { headers: asAdmin });
+    const listedForAdmin = await request<{ items: Array<{ instanceId: string }> }>(`${reports()}?top=200`, { headers: asAdmin });
     expect(listedForAdmin.body.items.map((item) => item.instanceId)).toContain(job.body.instanceId);
     // Purging as another tenant did nothing; the owner still can.
     expect((await request(`${statusUrl}/history`, { method: 'DELETE', headers: bearer(KEYS.a) })).status).toBe(200);

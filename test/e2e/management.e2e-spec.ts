@@ -54,6 +54,23 @@ describe('managing report jobs', () => {
       expect(await jobCount()).toBe(before + 1);
     });
 
+    it('keeps answering a terminated job for its key, instead of starting it again', async () => {
+      // Long enough to still be queued behind the other tests' jobs when it is cancelled.
+      const body = { customer_id: 'idem-cancel', delay_seconds: 30 };
+      const first = await start(body, { 'idempotency-key': 'cancel-me' });
+      const cancelled = await request(first.body.statusQueryGetUri as string, { method: 'DELETE' });
+      expect(cancelled.status).toBe(202);
+      await waitFor('termination', async () => (await request(first.body.statusQueryGetUri as string)).body.runtimeStatus === 'Terminated');
+      const repeat = await start(body, { 'idempotency-key': 'cancel-me' });
+      expect(repeat.status).toBe(202);
+      expect(repeat.body.instanceId).toBe(first.body.instanceId);
+      const after = await request(first.body.statusQueryGetUri as string);
+      expect(after.status).toBe(200);
+      expect(after.body.runtimeStatus).toBe('Terminated');
+      // And the key still refuses another body.
+      expect((await start({ ...body, delay_seconds: 1 }, { 'idempotency-key': 'cancel-me' })).status).toBe(422);
+    });
+
     it('refuses the same key with a different body (422) and keeps keys apart', async () => {
       const first = await start({ customer_id: 'idem-3', delay_seconds: 0 }, { 'idempotency-key': 'k-3' });
       const other = await start({ customer_id: 'idem-3', delay_seconds: 1 }, { 'idempotency-key': 'k-3' });
@@ -84,6 +101,7 @@ describe('managing report jobs', () => {
 
       const cancelled = await request(pending.body.statusQueryGetUri as string, { method: 'DELETE' });
       expect(cancelled.status).toBe(202);
+      expect(cancelled.headers.get('retry-after')).toMatch(/^\d+$/);
       expect(cancelled.body.runtimeStatus).toBe('Terminated');
       const afterCancel = await request(pending.body.statusQueryGetUri as string);
       expect(afterCancel.status).toBe(200);
@@ -196,8 +214,25 @@ describe('managing report jobs', () => {
       await Promise.all([...initial, ...late].map((job) => request(job.body.statusQueryGetUri as string, { method: 'DELETE' })));
     });
 
+    it('takes the continuation token from the x-ms-continuation-token header too, and accepts showInput', async () => {
+      const since = new Date(Date.now() - 1000).toISOString();
+      await Promise.all([0, 1, 2].map((i) => start({ customer_id: `hdr-${i}`, delay_seconds: 0 })));
+      const first = await request<{ items: Array<{ instanceId: string }>; continuationToken: string }>(
+        `${reports()}?top=2&showInput=true&createdTimeFrom=${encodeURIComponent(since)}`,
+      );
+      expect(first.body.items).toHaveLength(2);
+      const second = await request<{ items: Array<{ instanceId: string }> }>(
+        `${reports()}?top=2&createdTimeFrom=${encodeURIComponent(since)}`,
+        { headers: { 'x-ms-continuation-token': first.body.continuationToken } },
+      );
+      expect(second.body.items.length).toBeGreaterThan(0);
+      for (const item of second.body.items) expect(first.body.items.map((i) => i.instanceId)).not.toContain(item.instanceId);
+    });
+
     it('filters by runtimeStatus and creation time', async () => {
       const t0 = new Date().toISOString();
+      // Jobs of this test are created strictly after t0 (the filters are inclusive, in ms).
+      await sleep(5);
       const done = await start({ customer_id: 'filter-done', delay_seconds: 0 });
       await pollUntilDone(done.body.statusQueryGetUri as string);
       const cancelled = await start({ customer_id: 'filter-cancelled', delay_seconds: 20 });
@@ -210,7 +245,7 @@ describe('managing report jobs', () => {
       expect(completed.map((item) => item.instanceId)).toEqual([done.body.instanceId]);
       const both = await list({ runtimeStatus: 'Completed,Terminated', createdTimeFrom: t0 });
       expect(both.map((item) => item.instanceId).sort()).toEqual([done.body.instanceId, cancelled.body.instanceId].sort());
-      const before = await list({ createdTimeTo: t0, createdTimeFrom: new Date(Date.parse(t0) - 1).toISOString() });
+      const before = await list({ createdTimeTo: t0, createdTimeFrom: new Date(Date.parse(t0) - 60_000).toISOString() });
       expect(before.map((item) => item.instanceId)).not.toContain(done.body.instanceId);
     });
 
@@ -219,6 +254,10 @@ describe('managing report jobs', () => {
       ['top=0'],
       ['top=abc'],
       ['createdTimeFrom=yesterday'],
+      // ISO 8601 forms a strict validator accepts but that name no instant: 400, not 503.
+      ['createdTimeFrom=2026-W05'],
+      ['createdTimeTo=2026-123'],
+      ['showInput=maybe'],
       ['continuationToken=not-a-token'],
       ['unknown=1'],
     ])('refuses %s with 400', async (query) => {
@@ -252,9 +291,12 @@ describe('managing report jobs', () => {
 
     it('wakes a waiting status request as soon as the job ends', async () => {
       const job = await start({ customer_id: 'wait-3', delay_seconds: 1 });
-      const answer = await request(job.body.statusQueryGetUri as string, { headers: { prefer: 'wait=5' } });
+      const started = Date.now();
+      const answer = await request(job.body.statusQueryGetUri as string, { headers: { prefer: 'wait=5' }, signal: AbortSignal.timeout(8000) });
       expect(answer.status).toBe(200);
       expect(answer.body.runtimeStatus).toBe('Completed');
+      // Woken by the job's end (about 1 s of work), not by the end of the 5 s wait.
+      expect(Date.now() - started).toBeLessThan(4000);
     });
   });
 });

@@ -137,9 +137,9 @@ describe('the seed flow', () => {
     expect(JSON.stringify(get)).toContain('Prefer');
     expect(Object.keys(paths['/api/jobs/reports'].get.responses)).toContain('200');
     const withAuth = (codes: string[]) => [...codes, '401', '429'].sort();
-    expect(Object.keys(paths['/api/jobs/reports/{instanceId}/terminate'].post.responses).sort()).toEqual(withAuth(['202', '404', '410', '503']));
-    expect(Object.keys(paths['/api/jobs/reports/{instanceId}'].delete.responses).sort()).toEqual(withAuth(['202', '404', '410', '503']));
-    expect(Object.keys(paths['/api/jobs/reports/{instanceId}/history'].delete.responses).sort()).toEqual(withAuth(['200', '404', '409', '410', '503']));
+    expect(Object.keys(paths['/api/jobs/reports/{instanceId}/terminate'].post.responses).sort()).toEqual(withAuth(['202', '400', '404', '410', '503']));
+    expect(Object.keys(paths['/api/jobs/reports/{instanceId}'].delete.responses).sort()).toEqual(withAuth(['202', '400', '404', '410', '503']));
+    expect(Object.keys(paths['/api/jobs/reports/{instanceId}/history'].delete.responses).sort()).toEqual(withAuth(['200', '400', '404', '409', '410', '503']));
     // Swagger UI's Authorize button: both ways of sending a key are declared.
     expect(Object.keys((doc.body as unknown as { components: { securitySchemes: object } }).components.securitySchemes).sort()).toEqual(['api-key', 'bearer']);
   });

@@ -22,6 +22,10 @@ describe('public URLs', () => {
     },
   );
 
+  it.each(['https://evil.example/x?', 'ftp', 'javascript'])('never echoes the scheme %j', (protocol) => {
+    expect(publicBaseUrl(undefined, protocol, 'api.example.com')).toBe('http://api.example.com');
+  });
+
   it('appends the status path', () => {
     expect(statusUrl('https://a.example', 'abc')).toBe('https://a.example/api/jobs/reports/abc');
   });

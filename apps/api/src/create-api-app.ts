@@ -40,6 +40,18 @@ export async function createApiApp(env: Environment): Promise<NestFastifyApplica
     reply.headers(SECURITY_HEADERS).header(REQUEST_ID_HEADER, request.id);
     done();
   });
+  // Requests still in flight when the server starts closing end their connection with the
+  // answer; a keep-alive connection left idle after close() began would hold the shutdown
+  // until the client's keep-alive timeout.
+  let closing = false;
+  fastify.addHook('preClose', (done) => {
+    closing = true;
+    done();
+  });
+  fastify.addHook('onSend', (_request, reply, payload, done) => {
+    if (closing) reply.header('connection', 'close');
+    done(null, payload);
+  });
 
   const creating = NestFactory.create<NestFastifyApplication>(ApiModule, adapter, {
     bufferLogs: true,

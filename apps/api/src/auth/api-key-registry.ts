@@ -1,7 +1,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { Environment } from '@report-jobs/config';
-import type { Caller } from '../http/caller';
+import { ANONYMOUS, type Caller } from '../http/caller';
 
 interface RegisteredKey {
   digest: Buffer;
@@ -27,6 +27,9 @@ export class ApiKeyRegistry {
       ...parsePairs(clientPairs, 'API_KEYS').map(([principal, key]) => ({ digest: digestOf(key), caller: { principal, admin: false } })),
       ...parsePairs(env.ADMIN_API_KEYS ?? '', 'ADMIN_API_KEYS').map(([principal, key]) => ({ digest: digestOf(key), caller: { principal, admin: true } })),
     ];
+    if (keys.some((entry) => entry.caller.principal === ANONYMOUS.principal)) {
+      throw new Error(`"${ANONYMOUS.principal}" is reserved for callers without a key; name the principal otherwise`);
+    }
     const digests = new Set(keys.map((entry) => entry.digest.toString('hex')));
     if (digests.size !== keys.length) throw new Error('The same API key is configured twice');
     if (keys.length === 0 && !env.ALLOW_ANONYMOUS) {

@@ -5,7 +5,9 @@
  */
 export function publicBaseUrl(configured: string | undefined, protocol: string, host: string | undefined): string {
   if (configured) return configured.replace(/\/+$/, '');
-  return `${protocol}://${isPlausibleHost(host) ? host : 'localhost'}`;
+  // X-Forwarded-Proto is the client's text when a proxy is trusted: only two values make sense.
+  const scheme = protocol === 'https' ? 'https' : 'http';
+  return `${scheme}://${isPlausibleHost(host) ? host : 'localhost'}`;
 }
 
 /** host[:port], a bracketed IPv6 literal included; anything else is not echoed into a URL. */

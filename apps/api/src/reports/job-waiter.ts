@@ -1,4 +1,4 @@
-import { Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
+import { BeforeApplicationShutdown, Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
 import { QueueEvents } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { Environment } from '@report-jobs/config';
@@ -12,10 +12,11 @@ import { createWorkerConnection } from '@report-jobs/queue';
  * itself afterwards, since the event stream is best-effort.
  */
 @Injectable()
-export class JobWaiter implements OnApplicationShutdown {
+export class JobWaiter implements BeforeApplicationShutdown, OnApplicationShutdown {
   private readonly logger = new Logger(JobWaiter.name);
   private events?: QueueEvents;
   private connection?: Redis;
+  private closing = false;
   private readonly waiting = new Map<string, Set<() => void>>();
 
   constructor(private readonly env: Environment) {}
@@ -32,7 +33,7 @@ export class JobWaiter implements OnApplicationShutdown {
    * before then is not waited for in vain.
    */
   async waitForEnd(instanceId: string, ms: number, hasEnded: () => Promise<boolean>): Promise<void> {
-    if (ms <= 0) return;
+    if (ms <= 0 || this.closing) return;
     this.start();
     await new Promise<void>((resolve) => {
       const done = () => {
@@ -67,8 +68,17 @@ export class JobWaiter implements OnApplicationShutdown {
     }
   }
 
-  async onApplicationShutdown(): Promise<void> {
+  /**
+   * Ends every wait before the HTTP server closes: the server waits for in-flight requests,
+   * and a request holding a Prefer: wait would otherwise delay the shutdown by its wait.
+   * Released requests answer at once with the job's current status.
+   */
+  beforeApplicationShutdown(): void {
+    this.closing = true;
     for (const waiters of this.waiting.values()) waiters.forEach((done) => done());
+  }
+
+  async onApplicationShutdown(): Promise<void> {
     await this.events?.close().catch(() => undefined);
     this.connection?.disconnect();
   }

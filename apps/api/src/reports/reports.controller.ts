@@ -37,6 +37,7 @@ import { AcceptedResponse, JobListPage, ProblemDetails, PurgeResult, StatusPaylo
 import { IDEMPOTENCY_KEY_HEADER, parseIdempotencyKey } from './idempotency';
 import { JobWaiter } from './job-waiter';
 import { ReportJobsService, type JobStatus } from './report-jobs.service';
+import { MIN_RETRY_AFTER_SECONDS } from './retry-after';
 
 const INSTANCE_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 export const CONTINUATION_TOKEN_HEADER = 'x-ms-continuation-token';
@@ -161,16 +162,19 @@ export class ReportsController {
     @Req() request: FastifyRequest,
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<JobListPage> {
+    // Durable's clients send the token back in the header; others in the query.
+    const headerToken = request.headers[CONTINUATION_TOKEN_HEADER];
+    const token = query.continuationToken ?? (typeof headerToken === 'string' && headerToken ? headerToken : undefined);
     const page = await this.jobs.list(callerOf(request), {
       runtimeStatus: query.runtimeStatus,
-      createdTimeFrom: query.createdTimeFrom ? Date.parse(query.createdTimeFrom) : undefined,
-      createdTimeTo: query.createdTimeTo ? Date.parse(query.createdTimeTo) : undefined,
+      createdTimeFrom: parseTime('createdTimeFrom', query.createdTimeFrom),
+      createdTimeTo: parseTime('createdTimeTo', query.createdTimeTo),
       top: query.top ?? DEFAULT_PAGE_SIZE,
-      after: query.continuationToken ? decodeContinuationToken(query.continuationToken) : undefined,
+      after: token ? decodeContinuationToken(token) : undefined,
     });
-    const token = page.next ? encodeContinuationToken(page.next) : null;
-    if (token) reply.header(CONTINUATION_TOKEN_HEADER, token);
-    return { items: page.items, continuationToken: token };
+    const next = page.next ? encodeContinuationToken(page.next) : null;
+    if (next) reply.header(CONTINUATION_TOKEN_HEADER, next);
+    return { items: page.items, continuationToken: next };
   }
 
   @Get(':instanceId')
@@ -227,6 +231,7 @@ export class ReportsController {
       'current status.',
   })
   @ApiParam({ name: 'instanceId', format: 'uuid' })
+  @ApiBadRequestResponse({ description: 'The id is not a UUID, or the reason is too long.', ...PROBLEM })
   @ApiQuery({ name: 'reason', required: false, description: 'Why; shown in the Terminated output.' })
   @ApiAcceptedResponse({ type: StatusPayload, description: 'Termination done or under way.', headers: { Location: LOCATION_HEADER } })
   @ApiNotFoundResponse({ description: 'No job has this id.', ...PROBLEM })
@@ -248,6 +253,7 @@ export class ReportsController {
     description: 'The same as POST …/terminate.',
   })
   @ApiParam({ name: 'instanceId', format: 'uuid' })
+  @ApiBadRequestResponse({ description: 'The id is not a UUID, or the reason is too long.', ...PROBLEM })
   @ApiQuery({ name: 'reason', required: false })
   @ApiAcceptedResponse({ type: StatusPayload, description: 'Termination done or under way.', headers: { Location: LOCATION_HEADER } })
   @ApiNotFoundResponse({ description: 'No job has this id.', ...PROBLEM })
@@ -262,7 +268,11 @@ export class ReportsController {
     checkInstanceId(instanceId);
     const why = checkReason(reason);
     const status = await this.jobs.terminate(instanceId, callerOf(request), why);
-    reply.status(202).header('location', this.urls(request, instanceId).status);
+    // 202 as Durable answers a termination, with Retry-After as on every 202 of this API.
+    reply
+      .status(202)
+      .header('location', this.urls(request, instanceId).status)
+      .header('retry-after', String(status.retryAfterSeconds ?? MIN_RETRY_AFTER_SECONDS));
     return status.payload;
   }
 
@@ -272,6 +282,7 @@ export class ReportsController {
     description: 'Deletes the job’s record now instead of at the end of its retention; its status URL then answers 410.',
   })
   @ApiParam({ name: 'instanceId', format: 'uuid' })
+  @ApiBadRequestResponse({ description: 'The id is not a UUID, or the reason is too long.', ...PROBLEM })
   @ApiOkResponse({ type: PurgeResult })
   @ApiNotFoundResponse({ description: 'No job has this id.', ...PROBLEM })
   @ApiConflictResponse({ description: 'The job is still Pending or Running.', ...PROBLEM })
@@ -312,6 +323,18 @@ function checkInstanceId(instanceId: string): void {
   if (!INSTANCE_ID.test(instanceId)) {
     throw new ProblemException(400, 'instanceId must be a lowercase UUID as returned by POST /api/jobs/reports.');
   }
+}
+
+/** An ISO 8601 time as epoch ms; forms the validator accepts but Date cannot read are 400. */
+function parseTime(field: string, value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const time = Date.parse(value);
+  if (Number.isNaN(time)) {
+    throw new ProblemException(400, `${field} must be a date-time such as 2026-11-26T10:00:00Z.`, [
+      { field, message: 'not a date-time' },
+    ]);
+  }
+  return time;
 }
 
 function checkReason(reason: string | undefined): string {

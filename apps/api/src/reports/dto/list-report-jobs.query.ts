@@ -5,7 +5,8 @@ import type { RuntimeStatus } from '@report-jobs/contract';
 
 export const RUNTIME_STATUSES: RuntimeStatus[] = ['Pending', 'Running', 'Completed', 'Failed', 'Terminated'];
 export const DEFAULT_PAGE_SIZE = 100;
-export const MAX_PAGE_SIZE = 1000;
+/** Bounds the Redis work of one listing request (it may read up to 5 entries per item). */
+export const MAX_PAGE_SIZE = 200;
 
 /** Query of GET /api/jobs/reports. Query values arrive as text, so each is converted here. */
 export class ListReportJobsQuery {
@@ -38,7 +39,17 @@ export class ListReportJobsQuery {
   @Max(MAX_PAGE_SIZE)
   top?: number;
 
-  @ApiPropertyOptional({ description: 'Continue after the previous page: its continuationToken.' })
+  @ApiPropertyOptional({
+    description: 'Accepted for Durable Functions clients; the input is always shown.',
+    enum: ['true', 'false'],
+  })
+  @IsOptional()
+  @IsIn(['true', 'false'], { message: 'showInput must be true or false' })
+  showInput?: string;
+
+  @ApiPropertyOptional({
+    description: 'Continue after the previous page: its continuationToken (or send it as the x-ms-continuation-token header).',
+  })
   @IsOptional()
   @IsString()
   @Matches(/^[A-Za-z0-9_-]{1,512}$/, { message: 'continuationToken is not one this service issued' })

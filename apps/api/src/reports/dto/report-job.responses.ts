@@ -76,6 +76,7 @@ export class ProblemDetails {
   @ApiProperty({ example: 400 }) status: number;
   @ApiProperty({ example: 'The request body is invalid.' }) detail: string;
   @ApiPropertyOptional({ description: 'The request id; quote it when reporting a problem.' }) requestId?: string;
+  @ApiPropertyOptional({ format: 'date-time', description: 'On a 410: when the job expired or was purged.' }) goneAt?: string;
   @ApiPropertyOptional({ type: [ProblemFieldError] }) errors?: ProblemFieldError[];
 }
 
