@@ -1,4 +1,4 @@
-import { environmentVariableNames, InvalidEnvironmentError, validateEnvironment } from '@report-jobs/config';
+import { environmentVariableNames, InvalidEnvironmentError, operationTimeouts, validateEnvironment } from '@report-jobs/config';
 
 describe('validateEnvironment', () => {
   it('applies the documented defaults', () => {
@@ -23,8 +23,6 @@ describe('validateEnvironment', () => {
   it.each([
     ['PORT', 'eighty'],
     ['PORT', '70000'],
-    ['REDIS_URL', 'localhost:6379'],
-    ['REDIS_URL', 'http://localhost:6379'],
     ['PUBLIC_BASE_URL', 'example.com'],
     ['TRUST_PROXY', 'maybe'],
     ['JOB_ATTEMPTS', '0'],
@@ -37,8 +35,25 @@ describe('validateEnvironment', () => {
     expect(() => validateEnvironment({ [name]: value })).toThrow(new RegExp(`${name}="${value.replace(/[.]/g, '\\.')}"`));
   });
 
+  it.each(['localhost:6379', 'http://user:s3cret@localhost:6379'])('refuses REDIS_URL=%s without echoing it (it may hold a password)', (value) => {
+    expect(() => validateEnvironment({ REDIS_URL: value })).toThrow(/REDIS_URL=\(hidden\)/);
+    expect(() => validateEnvironment({ REDIS_URL: value })).not.toThrow(/s3cret|localhost/);
+  });
+
   it('names every bad variable at once', () => {
     expect(() => validateEnvironment({ PORT: 'x', LOG_LEVEL: 'y' })).toThrow(/PORT[\s\S]*LOG_LEVEL/);
+  });
+
+  it('reads per-operation time limits and refuses unknown operations', () => {
+    expect(operationTimeouts(validateEnvironment({ OPERATION_TIMEOUTS: ' rebuild-report = 600 ' }))).toEqual({ 'rebuild-report': 600 });
+    expect(operationTimeouts(validateEnvironment({}))).toEqual({});
+    expect(() => validateEnvironment({ OPERATION_TIMEOUTS: 'drop-tables=5' })).toThrow(/unknown operation "drop-tables"/);
+    expect(() => validateEnvironment({ OPERATION_TIMEOUTS: 'rebuild-report' })).toThrow(/OPERATION_TIMEOUTS/);
+  });
+
+  it('never echoes API keys in its errors', () => {
+    expect(() => validateEnvironment({ API_KEYS: 'tenant:tiny' })).toThrow(/API_KEYS=\(hidden\)/);
+    expect(() => validateEnvironment({ API_KEYS: 'tenant:tiny' })).not.toThrow(/tiny/);
   });
 
   it('refuses simulated failures in production', () => {

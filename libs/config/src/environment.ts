@@ -86,7 +86,7 @@ export class Environment {
    */
   @Transform(toOptionalString)
   @IsOptional()
-  @Matches(/^\s*[a-z0-9-]+=\d+\s*(,\s*[a-z0-9-]+=\d+\s*)*$/, {
+  @Matches(/^\s*[a-z0-9-]+\s*=\s*\d+\s*(,\s*[a-z0-9-]+\s*=\s*\d+\s*)*$/, {
     message: 'OPERATION_TIMEOUTS must look like rebuild-report=600,other-operation=60',
   })
   OPERATION_TIMEOUTS?: string;
@@ -223,8 +223,8 @@ const OPTIONAL_VARIABLES = [
   'CORS_ORIGINS',
 ];
 
-/** Never echoed in error messages or logs. */
-const SECRET_VARIABLES = ['API_KEYS', 'ADMIN_API_KEYS'];
+/** Never echoed in error messages or logs (a Redis URL may carry a password). */
+const SECRET_VARIABLES = ['API_KEYS', 'ADMIN_API_KEYS', 'REDIS_URL'];
 
 export class InvalidEnvironmentError extends Error {
   override name = 'InvalidEnvironmentError';
