@@ -7,6 +7,7 @@ import { OperationsModule } from './operations/operations.module';
 import { CancellationListener } from './processors/cancellation-listener';
 import { ReportJobProcessor } from './processors/report-job.processor';
 import { ReportWorker } from './processors/report-worker';
+import { TerminationRequests } from './processors/termination-requests';
 import { WorkerQueue } from './queue/worker-queue';
 import { RetentionSweeper } from './retention/retention-sweeper';
 
@@ -19,6 +20,14 @@ import { RetentionSweeper } from './retention/retention-sweeper';
     }),
     OperationsModule,
   ],
-  providers: [ReportJobProcessor, ReportWorker, WorkerQueue, CancellationListener, RetentionSweeper, HealthServer],
+  providers: [
+    ReportJobProcessor,
+    ReportWorker,
+    WorkerQueue,
+    TerminationRequests,
+    CancellationListener,
+    RetentionSweeper,
+    HealthServer,
+  ],
 })
 export class WorkerModule {}

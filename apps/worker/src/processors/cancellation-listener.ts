@@ -5,6 +5,7 @@ import { createWorkerConnection } from '@report-jobs/queue';
 import { WorkerQueue } from '../queue/worker-queue';
 import { TERMINATION_PREFIX } from './report-job.processor';
 import { ReportWorker } from './report-worker';
+import { TerminationRequests } from './termination-requests';
 
 /**
  * Carries a client's termination request to the worker process that runs the job: the
@@ -19,6 +20,7 @@ export class CancellationListener implements OnApplicationBootstrap, OnApplicati
   constructor(
     private readonly reportWorker: ReportWorker,
     private readonly workerQueue: WorkerQueue,
+    private readonly pending: TerminationRequests,
     private readonly env: Environment,
   ) {}
 
@@ -35,6 +37,9 @@ export class CancellationListener implements OnApplicationBootstrap, OnApplicati
       const { instanceId, reason } = JSON.parse(message) as { instanceId: string; reason: string };
       if (this.reportWorker.worker.cancelJob(instanceId, `${TERMINATION_PREFIX}${reason}`)) {
         this.logger.log({ instanceId }, `Terminating job on request: ${reason}`);
+      } else {
+        // Not running here, or locked here but not started yet: kept for its start.
+        this.pending.remember(instanceId, reason);
       }
     } catch (error) {
       this.logger.warn(`Ignored a malformed termination request: ${error instanceof Error ? error.message : error}`);

@@ -13,6 +13,7 @@ import {
 import { TERMINATE_FIELD } from '@report-jobs/queue';
 import { OPERATION_HANDLERS, OperationError, type OperationHandler } from '../operations/operation-handler';
 import { WorkerQueue } from '../queue/worker-queue';
+import { TerminationRequests } from './termination-requests';
 import { SimulatedFailures } from '../operations/simulated-failures';
 
 /** Why an attempt's signal fired; the processor decides retry or not from it. */
@@ -42,6 +43,7 @@ export class ReportJobProcessor implements OnModuleInit {
     private readonly failures: SimulatedFailures,
     private readonly env: Environment,
     private readonly workerQueue: WorkerQueue,
+    private readonly terminationRequests: TerminationRequests,
     private readonly logger: PinoLogger,
   ) {
     for (const handler of handlers) this.handlers.set(handler.operation, handler);
@@ -118,15 +120,18 @@ export class ReportJobProcessor implements OnModuleInit {
   }
 
   /**
-   * A termination requested while no worker could hear it (the one running the job had
-   * crashed, or the job was between a lock and its start) is honoured before any work.
+   * A termination requested when no worker could act on it is honoured before any work:
+   * one that reached this worker just before the job's attempt started is remembered
+   * here; one sent while the worker running the job was dead is found on the job itself,
+   * which is then on a later attempt (only those pay the Redis read).
    */
   private async checkTerminationRequest(job: ReportJob): Promise<void> {
-    const request = await this.workerQueue.redis.hget(this.workerQueue.queue.toKey(job.id!), TERMINATE_FIELD);
-    if (request) {
-      const { reason } = JSON.parse(request) as { reason: string };
-      throw new OperationError(`Terminated: ${reason}`, false);
+    let reason = this.terminationRequests.take(job.id!);
+    if (reason === undefined && job.attemptsStarted > 1) {
+      const stored = await this.workerQueue.redis.hget(this.workerQueue.queue.toKey(job.id!), TERMINATE_FIELD);
+      if (stored) reason = (JSON.parse(stored) as { reason: string }).reason;
     }
+    if (reason !== undefined) throw new OperationError(`Terminated: ${reason}`, false);
   }
 
   /** A job that waited too long for a worker is not worth starting any more. */
