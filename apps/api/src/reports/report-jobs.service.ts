@@ -11,7 +11,7 @@ import {
   type RuntimeStatus,
   type StatusMapping,
 } from '@report-jobs/contract';
-import type { GoneRecord, JobLookup, JobSnapshot } from '@report-jobs/queue';
+import type { GoneRecord, JobLookup } from '@report-jobs/queue';
 import type { Caller } from '../http/caller';
 import { ProblemException } from '../http/problem-details';
 import type { CreateReportJobDto } from './dto/create-report-job.dto';
@@ -223,4 +223,3 @@ function gone(record: GoneRecord): ProblemException {
   });
 }
 
-export type { JobSnapshot };
