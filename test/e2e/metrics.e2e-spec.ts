@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto';
 import { startApi, startWorker, type AppProcess } from '../support/apps';
-import { freePort } from '../support/free-port';
 import { pollUntilDone, postJson, request } from '../support/http';
 import { scrape, valueOf, type Sample } from '../support/metrics';
 import { startTestRedis, type TestRedis } from '../support/redis-server';
@@ -19,15 +18,14 @@ describe('Prometheus metrics', () => {
 
   beforeAll(async () => {
     redis = await startTestRedis();
-    const metricsPort = await freePort();
     const jobPolicy = { JOB_ATTEMPTS: '2', JOB_BACKOFF_MS: '100' };
     [api, worker] = await Promise.all([
-      startApi(redis.url, { ...jobPolicy, METRICS_PORT: String(metricsPort) }),
+      startApi(redis.url, jobPolicy),
       // One job at a time, so that jobs queue up behind a long one.
       startWorker(redis.url, { ...jobPolicy, WORKER_CONCURRENCY: '1', SIMULATED_FAILURES: 'cust-flaky=1,cust-broken=*' }),
     ]);
-    apiMetrics = `http://127.0.0.1:${metricsPort}/metrics`;
-    workerMetrics = `${worker.url}/metrics`;
+    apiMetrics = api.metricsUrl;
+    workerMetrics = worker.metricsUrl;
   });
   afterAll(async () => {
     await Promise.all([api?.stop(), worker?.stop()]);
