@@ -8,6 +8,9 @@ import { waitFor } from '../support/wait';
 const ADMIN = { principal: 'ops', key: 'ops-admin-key-0001' };
 const CLIENT = { principal: 'tenant', key: 'tenant-client-key-01' };
 const KEYS = { API_KEYS: `${CLIENT.principal}:${CLIENT.key}`, ADMIN_API_KEYS: `${ADMIN.principal}:${ADMIN.key}`, ALLOW_ANONYMOUS: 'false' };
+/** Page-side expressions (the tests compile without the DOM's types). */
+const BODY_TEXT = "document.body ? document.body.innerText : ''";
+const shows = (text: string) => `(${BODY_TEXT}).includes(${JSON.stringify(text)})`;
 const basic = (user: string, password: string) => ({ authorization: `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}` });
 
 // Bull Board at /admin/queues, as a person meets it: in a real browser, behind HTTP Basic.
@@ -60,10 +63,9 @@ describe('queue dashboard', () => {
       password: ADMIN.key,
     });
     try {
-      await page.waitForFunction((id) => document.body.innerText.includes(id), { timeout: 15_000 }, failedJobId);
-      await page.waitForFunction(() => document.body.innerText.includes('Simulated failure of attempt 1 for cust-broken'), { timeout: 15_000 });
-      const text = await page.evaluate(() => document.body.innerText);
-      expect(text).toContain('reports');
+      await page.waitForFunction(shows(failedJobId), { timeout: 15_000 });
+      await page.waitForFunction(shows('Simulated failure of attempt 1 for cust-broken'), { timeout: 15_000 });
+      expect(await page.evaluate(BODY_TEXT)).toContain('reports');
       const boardApi = responses.filter((response) => response.url().includes('/admin/queues/api/'));
       expect(boardApi.length).toBeGreaterThan(0);
       expect(boardApi.every((response) => response.status() === 200)).toBe(true);
@@ -82,7 +84,7 @@ describe('queue dashboard', () => {
     const { context, page, response, responses } = await openDashboard('/admin/queues/queue/reports?status=failed', credentials);
     try {
       expect(response?.status()).toBe(401);
-      const text = await page.evaluate(() => document.body?.innerText ?? '');
+      const text = await page.evaluate(BODY_TEXT);
       expect(text).not.toContain(failedJobId);
       expect(text).not.toContain('Simulated failure');
       const answered = responses.filter((response) => response.url().includes('/admin/queues/api/') && response.status() !== 401);
