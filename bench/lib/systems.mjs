@@ -77,13 +77,24 @@ function appEnv(redisUrl, extra) {
   };
 }
 
-export async function startApi(system, redisUrl, logDir) {
+/**
+ * Starts the API. Its metrics are on (the default users run) on a free port of their own;
+ * `{ metrics: false }` runs it with METRICS_PORT=0, to measure what metrics cost.
+ */
+export async function startApi(system, redisUrl, logDir, { metrics = true } = {}) {
   const port = await freePort();
+  const metricsPort = metrics ? await freePort() : 0;
   const proc = startProcess({
     name: `${system.label} API`,
     command: process.execPath,
     args: [system.apiMain],
-    env: appEnv(redisUrl, { PORT: String(port), HOST: '127.0.0.1', API_KEYS: `bench:${API_KEY}`, ...NEVER_LIMITED }),
+    env: appEnv(redisUrl, {
+      PORT: String(port),
+      METRICS_PORT: String(metricsPort),
+      HOST: '127.0.0.1',
+      API_KEYS: `bench:${API_KEY}`,
+      ...NEVER_LIMITED,
+    }),
     logFile: join(logDir, `${system.label}-api.log`),
   });
   proc.url = `http://127.0.0.1:${port}`;

@@ -13,13 +13,15 @@ export interface AppProcess {
   child: ChildProcess;
   /** Base URL of its HTTP port (the API, or the worker's health endpoints). */
   url: string;
+  /** Its Prometheus endpoint: the API's metrics listener, or /metrics on the worker's health port. */
+  metricsUrl: string;
   /** Every JSON log line it has written so far. */
   logLines(): Array<Record<string, unknown>>;
   /** Sends a signal and waits for the exit code. */
   stop(signal?: NodeJS.Signals): Promise<number | null>;
 }
 
-function run(main: string, env: Record<string, string>, url: string): AppProcess {
+function run(main: string, env: Record<string, string>, url: string, metricsUrl: string): AppProcess {
   if (!existsSync(main)) {
     throw new Error(`${main} is missing: build the apps first (npm run build; npm test does it)`);
   }
@@ -49,6 +51,7 @@ function run(main: string, env: Record<string, string>, url: string): AppProcess
   return {
     child,
     url,
+    metricsUrl,
     logLines: () => lines,
     stop: (signal: NodeJS.Signals = 'SIGTERM') =>
       new Promise((resolve) => {
@@ -69,14 +72,16 @@ async function whenReady(app: AppProcess, what: string): Promise<AppProcess> {
 }
 
 export async function startApi(redisUrl: string, env: Record<string, string> = {}): Promise<AppProcess> {
-  const port = await freePort();
-  const defaults = { REDIS_URL: redisUrl, PORT: String(port), HOST: '127.0.0.1', ALLOW_ANONYMOUS: 'true' };
-  const app = run(API_MAIN, { ...defaults, ...env }, `http://127.0.0.1:${port}`);
+  const [port, metricsPort] = [await freePort(), await freePort()];
+  // A free metrics port too: several APIs (of this or other suites) would collide on the default one.
+  const defaults = { REDIS_URL: redisUrl, PORT: String(port), METRICS_PORT: String(metricsPort), HOST: '127.0.0.1', ALLOW_ANONYMOUS: 'true' };
+  const merged = { ...defaults, ...env };
+  const app = run(API_MAIN, merged, `http://127.0.0.1:${port}`, `http://127.0.0.1:${merged.METRICS_PORT}/metrics`);
   return whenReady(app, 'the API');
 }
 
 export async function startWorker(redisUrl: string, env: Record<string, string> = {}): Promise<AppProcess> {
   const port = await freePort();
-  const app = run(WORKER_MAIN, { REDIS_URL: redisUrl, WORKER_HEALTH_PORT: String(port), ...env }, `http://127.0.0.1:${port}`);
+  const app = run(WORKER_MAIN, { REDIS_URL: redisUrl, WORKER_HEALTH_PORT: String(port), ...env }, `http://127.0.0.1:${port}`, `http://127.0.0.1:${port}/metrics`);
   return whenReady(app, 'a worker');
 }

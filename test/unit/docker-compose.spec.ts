@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';
 import { environmentVariableNames, validateEnvironment } from '@report-jobs/config';
@@ -13,6 +13,8 @@ const dockerfile = readFileSync(join(ROOT, 'Dockerfile'), 'utf8');
 
 interface Service {
   image?: string;
+  profiles?: string[];
+  volumes?: string[];
   build?: unknown;
   command?: string[];
   environment?: Record<string, string>;
@@ -31,8 +33,31 @@ const resolveDefaults = (environment: Record<string, string>) =>
   );
 
 describe('docker-compose.yml', () => {
-  it('runs redis, the api and the worker', () => {
-    expect(Object.keys(services).sort()).toEqual(['api', 'redis', 'worker']);
+  it('runs redis, the api and the worker, and Prometheus and Grafana only with the observability profile', () => {
+    const byDefault = Object.keys(services).filter((name) => !services[name].profiles);
+    expect(byDefault.sort()).toEqual(['api', 'redis', 'worker']);
+    expect(services.prometheus.profiles).toEqual(['observability']);
+    expect(services.grafana.profiles).toEqual(['observability']);
+    expect(services.prometheus.image).toMatch(/^prom\/prometheus:v\d+\.\d+\.\d+$/);
+    expect(services.grafana.image).toMatch(/^grafana\/grafana:\d+\.\d+\.\d+$/);
+  });
+
+  it('has Prometheus scrape every replica of each app, by service name, on the port serving its metrics', () => {
+    const prometheusConfig = parse(readFileSync(join(ROOT, 'deploy/observability/prometheus.yml'), 'utf8'));
+    const jobs = prometheusConfig.scrape_configs as Array<{ dns_sd_configs: Array<{ names: string[]; type: string; port: number }> }>;
+    const scraped = (service: string) => jobs.flatMap((job) => job.dns_sd_configs).find((sd) => sd.names.includes(service));
+    const api = validateEnvironment(resolveDefaults(services.api.environment!));
+    const worker = validateEnvironment(resolveDefaults(services.worker.environment!));
+    expect(api.METRICS_PORT).not.toBe(0);
+    expect(scraped('api')).toEqual({ names: ['api'], type: 'A', port: api.METRICS_PORT, refresh_interval: '15s' });
+    expect(worker.WORKER_METRICS).toBe(true);
+    expect(scraped('worker')).toEqual({ names: ['worker'], type: 'A', port: worker.WORKER_HEALTH_PORT, refresh_interval: '15s' });
+  });
+
+  it('mounts observability files that exist', () => {
+    const mounted = [...services.prometheus.volumes!, ...services.grafana.volumes!].filter((volume) => volume.startsWith('./'));
+    expect(mounted.length).toBeGreaterThanOrEqual(4);
+    for (const volume of mounted) expect(existsSync(join(ROOT, volume.split(':')[0]))).toBe(true);
   });
 
   it.each(['api', 'worker'])('%s sets only variables the apps read, with valid defaults', (name) => {

@@ -7,6 +7,7 @@ import { ProblemDetailsFilter } from './http/problem-details';
 import { strictValidationPipe } from './http/validation';
 import { AuthModule } from './auth/auth.module';
 import { HealthModule } from './health/health.module';
+import { ApiMetricsModule, MetricsEndpointModule } from './metrics/metrics.module';
 import { ReportsModule } from './reports/reports.module';
 
 @Module({
@@ -20,9 +21,11 @@ import { ReportsModule } from './reports/reports.module';
         forRoutes: [{ path: '*splat', method: RequestMethod.ALL }],
       }),
     }),
+    ApiMetricsModule,
     ReportsModule,
     AuthModule,
     HealthModule,
+    MetricsEndpointModule,
   ],
   providers: [
     { provide: APP_PIPE, useFactory: strictValidationPipe },

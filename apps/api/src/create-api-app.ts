@@ -10,6 +10,9 @@ import { answerClientError } from './http/client-error';
 import { ProblemException, sendProblem } from './http/problem-details';
 import { REQUEST_ID_HEADER, requestIdFor } from './http/request-id';
 import { SECURITY_HEADERS } from './http/security-headers';
+import { mountQueueDashboard } from './dashboard/queue-dashboard';
+import { ApiMetrics } from './metrics/api-metrics';
+import { recordHttpDurations } from './metrics/http-metrics';
 import { setUpSwagger } from './swagger';
 
 /** Builds the API application: Fastify, logging, errors as problem+json, Swagger. */
@@ -60,6 +63,8 @@ export async function createApiApp(env: Environment): Promise<NestFastifyApplica
   exitGracefullyOnSignals(creating);
   const app = await creating;
   app.useLogger(app.get(Logger));
+  const metrics = app.get(ApiMetrics);
+  if (metrics.httpDuration) recordHttpDurations(fastify, metrics.httpDuration);
   if (env.CORS_ORIGINS) {
     const origins = env.CORS_ORIGINS.split(',').map((origin) => origin.trim());
     app.enableCors({
@@ -68,5 +73,6 @@ export async function createApiApp(env: Environment): Promise<NestFastifyApplica
     });
   }
   setUpSwagger(app);
+  mountQueueDashboard(app, env);
   return app;
 }

@@ -3,6 +3,7 @@ import { LoggerModule } from 'nestjs-pino';
 import { AppConfigModule, Environment } from '@report-jobs/config';
 import { loggerOptions } from '@report-jobs/logging';
 import { HealthServer } from './health/health-server';
+import { WorkerMetrics } from './metrics/worker-metrics';
 import { OperationsModule } from './operations/operations.module';
 import { CancellationListener } from './processors/cancellation-listener';
 import { ReportJobProcessor } from './processors/report-job.processor';
@@ -28,6 +29,7 @@ import { RetentionSweeper } from './retention/retention-sweeper';
     CancellationListener,
     RetentionSweeper,
     HealthServer,
+    WorkerMetrics,
   ],
 })
 export class WorkerModule {}

@@ -148,6 +148,29 @@ export class Environment {
   WORKER_HEALTH_PORT = 3001;
 
   /**
+   * Port of the API's Prometheus endpoint (GET /metrics), a listener apart from the public
+   * port and without API keys; 0 turns the API's metrics off, recording included.
+   */
+  @Transform(toInteger)
+  @IsInt()
+  @Min(0)
+  @Max(65535)
+  METRICS_PORT = 9464;
+
+  /**
+   * The worker's metrics, served as GET /metrics on WORKER_HEALTH_PORT; false records and
+   * serves none (as does WORKER_HEALTH_PORT=0, which leaves nowhere to serve them).
+   */
+  @Transform(toBoolean)
+  @IsBoolean()
+  WORKER_METRICS = true;
+
+  /** Retry, clean and remove actions in the queue dashboard (/admin/queues); read-only when false. */
+  @Transform(toBoolean)
+  @IsBoolean()
+  DASHBOARD_ACTIONS = false;
+
+  /**
    * Client API keys as principal:key pairs, e.g. `tenant-a:s3cret,tenant-b:0th3r`. A job
    * belongs to the principal whose key created it.
    */
@@ -250,6 +273,11 @@ export function validateEnvironment(raw: Record<string, unknown>): Environment {
   if (environment.NODE_ENV === 'production' && environment.SIMULATED_FAILURES) {
     throw new InvalidEnvironmentError(
       'Invalid environment:\n  SIMULATED_FAILURES must not be set when NODE_ENV=production',
+    );
+  }
+  if (environment.METRICS_PORT !== 0 && environment.METRICS_PORT === environment.PORT) {
+    throw new InvalidEnvironmentError(
+      `Invalid environment:\n  METRICS_PORT=${environment.METRICS_PORT} must differ from PORT (metrics are not served on the public port)`,
     );
   }
   for (const name of Object.keys(operationTimeouts(environment))) {

@@ -32,6 +32,12 @@ export interface ReportJobData {
   owner: string;
   /** Hash of the normalized input, for jobs created with an Idempotency-Key. */
   requestFingerprint?: string;
+  /**
+   * A random id of the request that added the job, for jobs created with an
+   * Idempotency-Key: of concurrent repeats, which all add, only the one whose id BullMQ
+   * kept created the job.
+   */
+  submissionId?: string;
 }
 
 /** The seed's activity result. */

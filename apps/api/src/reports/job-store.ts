@@ -8,10 +8,12 @@ import {
   bookkeepingKeys,
   createProducerConnection,
   JobSnapshotReader,
+  QueueCountsReader,
   TERMINATE_FIELD,
   type BookkeepingKeys,
   type JobLookup,
   type JobSnapshot,
+  type QueueCounts,
 } from '@report-jobs/queue';
 import { ServiceUnavailableError } from '../http/problem-details';
 
@@ -66,6 +68,7 @@ export class JobStore implements OnApplicationShutdown {
   private readonly redis: Redis;
   private readonly queue: Queue<ReportJobData>;
   private readonly reader: JobSnapshotReader;
+  private readonly countsReader: QueueCountsReader;
   private readonly keys: BookkeepingKeys;
   private secretValue?: Promise<Buffer>;
 
@@ -79,6 +82,7 @@ export class JobStore implements OnApplicationShutdown {
     this.queue = new Queue<ReportJobData>(REPORTS_QUEUE, { connection: this.redis });
     this.queue.on('error', (error) => this.logger.warn(`Queue: ${error.message}`));
     this.reader = new JobSnapshotReader(this.redis, this.queue);
+    this.countsReader = new QueueCountsReader(this.redis, this.queue);
     this.keys = bookkeepingKeys(this.queue);
   }
 
@@ -218,6 +222,11 @@ export class JobStore implements OnApplicationShutdown {
     const command = this.redis as unknown as CountCommand;
     const key = this.queue.toKey(`rj:rate:${bucket}:${principal}:${windowStart}`);
     return this.guard('count requests', () => command.reportJobAddRequests(key, increment, windowMs));
+  }
+
+  /** Jobs per state and the age of the next in line, for the metrics (O(1), one round trip). */
+  queueCounts(): Promise<QueueCounts> {
+    return this.guard('count the queue', () => this.countsReader.read());
   }
 
   /** Resolves when Redis answers PING (within the connection's command timeout). */

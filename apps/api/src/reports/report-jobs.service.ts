@@ -13,6 +13,7 @@ import {
 } from '@report-jobs/contract';
 import type { GoneRecord, JobLookup } from '@report-jobs/queue';
 import type { Caller } from '../http/caller';
+import { ApiMetrics } from '../metrics/api-metrics';
 import { ProblemException } from '../http/problem-details';
 import type { CreateReportJobDto } from './dto/create-report-job.dto';
 import type { StatusPayload } from './dto/report-job.responses';
@@ -24,6 +25,8 @@ import { isoSeconds, terminatedPayload, toStatusPayload } from './status-payload
 export interface StartedJob {
   instanceId: string;
   retryAfterSeconds: number;
+  /** This request created the job; false for a repeat that landed on an existing one. */
+  created: boolean;
 }
 
 export interface JobStatus {
@@ -59,6 +62,7 @@ export class ReportJobsService {
   constructor(
     private readonly store: JobStore,
     private readonly env: Environment,
+    private readonly metrics: ApiMetrics,
   ) {}
 
   /**
@@ -77,27 +81,36 @@ export class ReportJobsService {
     if (idempotencyKey === undefined) {
       const instanceId = randomUUID();
       await this.store.add(instanceId, data, Date.now());
-      return { instanceId, ...started };
+      return this.created(instanceId, input, started);
     }
     const instanceId = instanceIdForKey(await this.store.idempotencySecret(), caller.principal, idempotencyKey);
     data.requestFingerprint = fingerprintOf(input);
+    data.submissionId = randomUUID();
     // A key whose job exists, or was terminated or purged, is answered with that job: adding
     // again would bring a terminated job back to life under the same id.
     if (this.checkSameRequest(await this.store.lookup(instanceId), data.requestFingerprint)) {
-      return { instanceId, ...started };
+      return { instanceId, created: false, ...started };
     }
     await this.store.add(instanceId, data, Date.now());
-    // Concurrent repeats all add; BullMQ keeps the first job. Its body must be this one.
-    this.checkSameRequest(await this.store.lookup(instanceId), data.requestFingerprint);
-    return { instanceId, ...started };
+    // Concurrent repeats all add; BullMQ keeps the first job. Its body must be this one, and
+    // the request whose submission id it kept is the one that created it (this read is
+    // needed anyway, so telling costs no extra round trip).
+    const stored = await this.store.lookup(instanceId);
+    this.checkSameRequest(stored, data.requestFingerprint);
+    if (storedData(stored)?.submissionId === data.submissionId) return this.created(instanceId, input, started);
+    return { instanceId, created: false, ...started };
+  }
+
+  private created(instanceId: string, input: ReportJobInput, started: { retryAfterSeconds: number }): StartedJob {
+    this.metrics.jobCreated(input.operation);
+    return { instanceId, created: true, ...started };
   }
 
   /** True when the key was used before; 422 when it was used with another body. */
   private checkSameRequest(found: JobLookup, fingerprint: string): boolean {
     if (found.found === 'none') return false;
-    const data = (found.found === 'job' ? found.job.data : found.gone.data) as Partial<ReportJobData> | undefined;
     // Records of purged or expired jobs keep no body; the key still stands for that job.
-    const stored = data?.requestFingerprint ?? fingerprint;
+    const stored = storedData(found)?.requestFingerprint ?? fingerprint;
     if (stored !== fingerprint) {
       throw new ProblemException(422, 'This Idempotency-Key was already used with a different request body.');
     }
@@ -205,6 +218,12 @@ export class ReportJobsService {
     const owner = found.found === 'job' ? (found.job.data as Partial<ReportJobData>).owner : found.gone.owner;
     return owner === caller.principal ? found : { found: 'none' };
   }
+}
+
+/** The job data a lookup found: the job's, or the copy a terminated job's record keeps. */
+function storedData(found: JobLookup): Partial<ReportJobData> | undefined {
+  if (found.found === 'none') return undefined;
+  return (found.found === 'job' ? found.job.data : found.gone.data) as Partial<ReportJobData> | undefined;
 }
 
 function isShownAsTerminated(record: GoneRecord, now: number): boolean {

@@ -1,11 +1,14 @@
 import { Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import { createServer, type Server } from 'node:http';
 import { Environment } from '@report-jobs/config';
+import { answerMetrics } from '@report-jobs/metrics';
+import { WorkerMetrics } from '../metrics/worker-metrics';
 import { ReportWorker } from '../processors/report-worker';
 
 /**
  * The worker has no API, only these probes on WORKER_HEALTH_PORT: live while the process
- * runs, ready while its BullMQ worker is consuming and its Redis connection is up.
+ * runs, ready while its BullMQ worker is consuming and its Redis connection is up; and
+ * GET /metrics for Prometheus unless WORKER_METRICS=false.
  * Not published in docker compose, so any number of workers can run side by side.
  */
 @Injectable()
@@ -16,11 +19,15 @@ export class HealthServer implements OnApplicationBootstrap, OnApplicationShutdo
   constructor(
     private readonly reportWorker: ReportWorker,
     private readonly env: Environment,
+    private readonly metrics: WorkerMetrics,
   ) {}
 
   onApplicationBootstrap(): Promise<void> | void {
     if (this.env.WORKER_HEALTH_PORT === 0) return;
+    const registry = this.metrics.registry;
+    const onError = (error: Error) => this.logger.error(`Metrics: ${error.message}`);
     this.server = createServer((request, response) => {
+      if (registry && answerMetrics(registry, request, response, onError)) return;
       const [status, body] = this.answer(request.url ?? '');
       response.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
     });

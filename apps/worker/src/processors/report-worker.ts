@@ -4,6 +4,7 @@ import type { Redis } from 'ioredis';
 import { Environment } from '@report-jobs/config';
 import { REPORTS_QUEUE, type ReportJobData, type ReportJobOutput } from '@report-jobs/contract';
 import { createWorkerConnection } from '@report-jobs/queue';
+import { WorkerMetrics } from '../metrics/worker-metrics';
 import { ReportJobProcessor, SHUTDOWN_REASON, type ReportJob } from './report-job.processor';
 
 /**
@@ -41,6 +42,7 @@ export class ReportWorker implements OnApplicationBootstrap, BeforeApplicationSh
   constructor(
     private readonly processor: ReportJobProcessor,
     private readonly env: Environment,
+    private readonly metrics: WorkerMetrics,
   ) {
     this.connection = createWorkerConnection(env.REDIS_URL);
     this.connection.on('error', (error) => this.logger.warn(`Redis connection: ${error.message}`));
@@ -57,6 +59,7 @@ export class ReportWorker implements OnApplicationBootstrap, BeforeApplicationSh
     this.worker.on('failed', (job, error) => {
       if (job && job.finishedOn) this.logger.warn({ instanceId: job.id }, `Job failed for good: ${error.message}`);
     });
+    metrics.observe(this.worker);
   }
 
   /** Consuming, not closing, and connected to Redis. */
@@ -85,6 +88,7 @@ export class ReportWorker implements OnApplicationBootstrap, BeforeApplicationSh
       const interrupted = attempt.interrupt.signal.aborted && !isUnrecoverable(error);
       if (!interrupted) throw error;
       await this.handBack(attempt);
+      this.metrics.attemptInterrupted(job);
       // Tells BullMQ the job was moved already: it neither fails nor retries it.
       throw new WaitingError();
     } finally {

@@ -3,7 +3,7 @@ import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { Environment } from '@report-jobs/config';
 import { REPORTS_QUEUE, type ReportJobData } from '@report-jobs/contract';
-import { bookkeepingKeys, createWorkerConnection, type BookkeepingKeys } from '@report-jobs/queue';
+import { bookkeepingKeys, createWorkerConnection, QueueCountsReader, type BookkeepingKeys, type QueueCounts } from '@report-jobs/queue';
 
 /** The worker's handle on the queue for housekeeping (retention, key names), beside its BullMQ Worker. */
 @Injectable()
@@ -12,6 +12,7 @@ export class WorkerQueue implements OnApplicationShutdown {
   readonly redis: Redis;
   readonly queue: Queue<ReportJobData>;
   readonly keys: BookkeepingKeys;
+  private readonly countsReader: QueueCountsReader;
 
   constructor(env: Environment) {
     this.redis = createWorkerConnection(env.REDIS_URL);
@@ -19,6 +20,16 @@ export class WorkerQueue implements OnApplicationShutdown {
     this.queue = new Queue<ReportJobData>(REPORTS_QUEUE, { connection: this.redis });
     this.queue.on('error', (error) => this.logger.warn(`Queue: ${error.message}`));
     this.keys = bookkeepingKeys(this.queue);
+    this.countsReader = new QueueCountsReader(this.redis, this.queue);
+  }
+
+  /**
+   * Jobs per state and the age of the next in line, for the metrics. Refused at once while
+   * disconnected: this connection would otherwise hold the command until Redis is back.
+   */
+  queueCounts(): Promise<QueueCounts> {
+    if (this.redis.status !== 'ready') return Promise.reject(new Error(`Redis is not connected (status ${this.redis.status})`));
+    return this.countsReader.read();
   }
 
   async onApplicationShutdown(): Promise<void> {

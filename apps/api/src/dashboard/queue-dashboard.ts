@@ -1,0 +1,80 @@
+import { Logger } from '@nestjs/common';
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import { createBullBoard } from '@bull-board/api';
+import { BullMQAdapter } from '@bull-board/api/bullMQAdapter';
+import { FastifyAdapter as BoardAdapter } from '@bull-board/fastify';
+import { Queue } from 'bullmq';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { Environment } from '@report-jobs/config';
+import { REPORTS_QUEUE } from '@report-jobs/contract';
+import { createProducerConnection } from '@report-jobs/queue';
+import { ApiKeyRegistry } from '../auth/api-key-registry';
+import { problem, PROBLEM_CONTENT_TYPE } from '../http/problem-details';
+import { basicCredentials } from './basic-credentials';
+
+export const DASHBOARD_PATH = '/admin/queues';
+const REALM = 'Basic realm="report-jobs queue dashboard", charset="UTF-8"';
+
+/**
+ * Bull Board at /admin/queues, for admin keys only: a browser asks for the admin principal
+ * as user name and its admin key as password (HTTP Basic). Read-only unless
+ * DASHBOARD_ACTIONS=true. The board has no authentication of its own, and Nest's
+ * middleware does not reach plugins on Fastify, so it lives in an encapsulated Fastify
+ * plugin whose onRequest hook checks every request, page, assets and board API alike.
+ * It reads the queue through a Redis connection of its own, so its page-sized reads never
+ * queue behind the API's hot path.
+ */
+export function mountQueueDashboard(app: NestFastifyApplication, env: Environment): void {
+  const logger = new Logger('QueueDashboard');
+  const keys = app.get(ApiKeyRegistry);
+  const connection = createProducerConnection(env.REDIS_URL, { connectionName: 'report-jobs:dashboard' });
+  connection.on('error', (error) => logger.warn(`Redis connection: ${error.message}`));
+  const queue = new Queue(REPORTS_QUEUE, { connection });
+  queue.on('error', (error) => logger.warn(`Queue: ${error.message}`));
+
+  const board = new BoardAdapter();
+  board.setBasePath(DASHBOARD_PATH);
+  const actions = env.DASHBOARD_ACTIONS;
+  createBullBoard({
+    queues: [new BullMQAdapter(queue, { readOnlyMode: !actions, allowRetries: actions })],
+    serverAdapter: board,
+    options: { uiConfig: { boardTitle: 'report-jobs' } },
+  });
+  // The board's own handler would send the error's message (and its stack in development).
+  board.setErrorHandler((error) => {
+    logger.error({ err: error }, 'Queue dashboard request failed');
+    const status = 500;
+    return { status, body: { ...problem(status, 'The dashboard could not read the queue.'), error: { key: 'ERRORS.INTERNAL_SERVER_ERROR' } } };
+  });
+
+  const requireAdmin = async (request: FastifyRequest, reply: FastifyReply): Promise<void> => {
+    const credentials = basicCredentials(request.headers.authorization);
+    const caller = credentials ? keys.authenticate(credentials.password) : undefined;
+    if (caller?.admin && caller.principal === credentials?.user) return;
+    const detail = 'The queue dashboard needs an admin principal as user name and its admin API key as password.';
+    await reply
+      .status(401)
+      .header('www-authenticate', REALM)
+      .header('content-type', PROBLEM_CONTENT_TYPE)
+      .send(JSON.stringify({ ...problem(401, detail), requestId: request.id }));
+  };
+
+  const fastify = app.getHttpAdapter().getInstance();
+  fastify.register(
+    (dashboard, _options, done) => {
+      dashboard.addHook('onRequest', requireAdmin);
+      dashboard.addHook('onSend', (_request, reply, payload, next) => {
+        // The board's 5xx bodies are problems; say so.
+        if (reply.statusCode >= 500) reply.header('content-type', PROBLEM_CONTENT_TYPE);
+        next(null, payload);
+      });
+      dashboard.addHook('onClose', async () => {
+        await queue.close().catch(() => undefined);
+        connection.disconnect();
+      });
+      dashboard.register(board.registerPlugin());
+      done();
+    },
+    { prefix: DASHBOARD_PATH },
+  );
+}

@@ -1,0 +1,4 @@
+export * from './report-jobs-metrics';
+export * from './queue-gauges';
+export { Registry } from 'prom-client';
+export * from './metrics-endpoint';
