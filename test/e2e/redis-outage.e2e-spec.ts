@@ -1,18 +1,17 @@
 import { startApi, startWorker, type AppProcess } from '../support/apps';
 import { pollUntilDone, postJson, request } from '../support/http';
-import { startTestRedis, type TestRedis } from '../support/redis-server';
+import { describeWithOwnRedis, startTestRedis, type TestRedis } from '../support/redis-server';
 import { waitFor } from '../support/wait';
 
 // With Redis gone the API answers 503 problem+json at once (never hangs), and both apps
-// carry on by themselves when Redis is back.
-describe('Redis outage', () => {
+// carry on by themselves when Redis is back. It stops Redis, so it needs its own.
+describeWithOwnRedis('Redis outage', () => {
   let redis: TestRedis;
   let api: AppProcess;
   let worker: AppProcess;
 
   beforeAll(async () => {
     redis = await startTestRedis();
-    if (!redis.owned) return;
     [api, worker] = await Promise.all([startApi(redis.url), startWorker(redis.url)]);
   });
   afterAll(async () => {
@@ -21,10 +20,6 @@ describe('Redis outage', () => {
   });
 
   it('answers 503 while Redis is down and recovers without a restart', async () => {
-    if (!redis.owned) {
-      console.warn('Skipped: REDIS_URL is set, and this test must stop and start its own Redis');
-      return;
-    }
     await redis.stop();
     // The 3 s client deadline would turn a hanging request into a failure here.
     const post = await postJson(`${api.url}/api/jobs/reports`, { customer_id: 'c', delay_seconds: 0 }, {});
