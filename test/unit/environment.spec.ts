@@ -51,6 +51,21 @@ describe('validateEnvironment', () => {
     expect(() => validateEnvironment({ OPERATION_TIMEOUTS: 'rebuild-report' })).toThrow(/OPERATION_TIMEOUTS/);
   });
 
+  it.each(['0', '86401', '2147483648', '99999999999999999999'])(
+    'refuses OPERATION_TIMEOUTS=rebuild-report=%s, outside the bounds of JOB_TIMEOUT_SECONDS, and names it',
+    (seconds) => {
+      const attempt = () => validateEnvironment({ OPERATION_TIMEOUTS: `rebuild-report=${seconds}` });
+      expect(attempt).toThrow(InvalidEnvironmentError);
+      expect(attempt).toThrow(/OPERATION_TIMEOUTS.*rebuild-report.*1–86400 seconds/);
+    },
+  );
+
+  it('accepts OPERATION_TIMEOUTS at the bounds of JOB_TIMEOUT_SECONDS', () => {
+    expect(operationTimeouts(validateEnvironment({ OPERATION_TIMEOUTS: 'rebuild-report=1' }))).toEqual({ 'rebuild-report': 1 });
+    expect(operationTimeouts(validateEnvironment({ OPERATION_TIMEOUTS: 'rebuild-report=86400' }))).toEqual({ 'rebuild-report': 86_400 });
+    expect(() => validateEnvironment({ JOB_TIMEOUT_SECONDS: '86401' })).toThrow(/JOB_TIMEOUT_SECONDS/);
+  });
+
   it('never echoes API keys in its errors', () => {
     expect(() => validateEnvironment({ API_KEYS: 'tenant:tiny' })).toThrow(/API_KEYS=\(hidden\)/);
     expect(() => validateEnvironment({ API_KEYS: 'tenant:tiny' })).not.toThrow(/tiny/);
