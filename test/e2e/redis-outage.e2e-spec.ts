@@ -27,6 +27,9 @@ describeWithOwnRedis('Redis outage', () => {
     expect(post.headers.get('content-type')).toMatch(/^application\/problem\+json/);
     expect(post.headers.get('retry-after')).toMatch(/^\d+$/);
     expect(JSON.stringify(post.body)).not.toMatch(/ECONNREFUSED|127\.0\.0\.1|Connection is closed|stream/i);
+    // Nothing reached Redis, so the answer can say so, and names no job.
+    expect(post.body.detail).toContain('the job was not queued');
+    expect(post.body).not.toHaveProperty('instanceId');
 
     const status = await request(`${api.url}/api/jobs/reports/6f1c2a8e-3b1d-4c55-9e0a-2b7d4f9a1c00`, {
       signal: AbortSignal.timeout(3000),

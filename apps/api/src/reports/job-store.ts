@@ -6,6 +6,7 @@ import { Environment } from '@report-jobs/config';
 import { REPORT_JOB_NAME, REPORTS_QUEUE, reportJobOptions, type ReportJobData } from '@report-jobs/contract';
 import {
   bookkeepingKeys,
+  classifyRedisError,
   createProducerConnection,
   JobSnapshotReader,
   TERMINATE_FIELD,
@@ -57,8 +58,8 @@ export interface IndexEntry {
 
 /**
  * The API's only door to Redis: adds, reads, terminates and purges jobs, and pages
- * through the creation-time index. It runs no worker. Every Redis failure leaves here
- * as ServiceUnavailableError (503), after being logged.
+ * through the creation-time index. It runs no worker. A Redis outage leaves here as
+ * ServiceUnavailableError (503), after being logged; any other Redis error as a fault (500).
  */
 @Injectable()
 export class JobStore implements OnApplicationShutdown {
@@ -230,6 +231,12 @@ export class JobStore implements OnApplicationShutdown {
     this.redis.disconnect();
   }
 
+  /**
+   * Runs Redis commands, turning an outage into ServiceUnavailableError (503), which says
+   * whether the commands may have taken effect. Any other failure is a fault, not an
+   * outage: it leaves as an error the problem filter answers 500 and logs with the
+   * request id.
+   */
   private async guard<T>(what: string, operation: () => Promise<T>): Promise<T> {
     // Until the connection is ready BullMQ would wait for it; answer at once instead.
     if (this.redis.status !== 'ready') {
@@ -239,8 +246,10 @@ export class JobStore implements OnApplicationShutdown {
       return await operation();
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error);
-      this.logger.error(`Could not ${what}: ${message}`);
-      throw new ServiceUnavailableError(message);
+      const failure = classifyRedisError(error);
+      if (failure === 'unexpected') throw new Error(`Could not ${what}: ${message}`, { cause: error });
+      this.logger.warn(`Could not ${what} (${failure}): ${message}`);
+      throw new ServiceUnavailableError(message, failure === 'no-answer');
     }
   }
 }
