@@ -30,6 +30,8 @@ describe('validateEnvironment', () => {
     ['WORKER_CONCURRENCY', '1.5'],
     ['LOG_LEVEL', 'loud'],
     ['NODE_ENV', 'staging'],
+    ['AUTH_FAILURES_PER_MINUTE', '-1'],
+    ['AUTH_FAILURES_PER_MINUTE', 'many'],
   ])('refuses %s=%s and names it', (name, value) => {
     expect(() => validateEnvironment({ [name]: value })).toThrow(InvalidEnvironmentError);
     expect(() => validateEnvironment({ [name]: value })).toThrow(new RegExp(`${name}="${value.replace(/[.]/g, '\\.')}"`));

@@ -188,6 +188,17 @@ export class Environment {
   @Min(0)
   RATE_LIMIT_READS_PER_MINUTE = 12_000;
 
+  /**
+   * Failed authentications (a wrong key, a malformed Authorization header) one client
+   * address may make per minute; past it the address gets 429 whatever it sends. 0 turns
+   * the limit off.
+   */
+  @Transform(toInteger)
+  @IsInt()
+  @Min(0)
+  @Max(1_000_000)
+  AUTH_FAILURES_PER_MINUTE = 30;
+
   /** Origins allowed to call the API from browsers (comma-separated, or *); CORS is off when unset. */
   @Transform(toOptionalString)
   @IsOptional()
