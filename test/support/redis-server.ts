@@ -27,7 +27,13 @@ export interface TestRedis {
  */
 export const describeWithOwnRedis: jest.Describe = process.env.REDIS_URL ? describe.skip : describe;
 
-export async function startTestRedis(options: { appendOnly?: boolean } = {}): Promise<TestRedis> {
+export interface TestRedisOptions {
+  appendOnly?: boolean;
+  /** More redis-server arguments, e.g. ['--maxmemory-policy', 'allkeys-lru'] (own server only). */
+  serverArgs?: string[];
+}
+
+export async function startTestRedis(options: TestRedisOptions = {}): Promise<TestRedis> {
   const clients: Redis[] = [];
   const client = (url: string) => {
     const redis = new Redis(url, { maxRetriesPerRequest: 1, lazyConnect: false });
@@ -40,6 +46,7 @@ export async function startTestRedis(options: { appendOnly?: boolean } = {}): Pr
   };
 
   if (process.env.REDIS_URL) {
+    if (options.serverArgs) throw new Error('This test configures its own redis-server; it cannot run with REDIS_URL set');
     const url = process.env.REDIS_URL;
     const admin = client(url);
     await admin.flushdb();
@@ -63,6 +70,7 @@ export async function startTestRedis(options: { appendOnly?: boolean } = {}): Pr
   const start = async () => {
     const args = ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', ''];
     args.push('--appendonly', options.appendOnly ? 'yes' : 'no', '--appendfsync', 'always');
+    args.push(...(options.serverArgs ?? []));
     const child = spawn('redis-server', args, { stdio: 'ignore' });
     server = child;
     const probe = client(url);

@@ -85,6 +85,11 @@ describe('docker-compose.yml', () => {
     expect(compose.volumes).toHaveProperty('redis-data');
   });
 
+  it('never lets Redis evict keys (BullMQ would lose jobs)', () => {
+    const command = services.redis.command!;
+    expect(command[command.indexOf('--maxmemory-policy') + 1]).toBe('noeviction');
+  });
+
   it('builds both apps from the repository Dockerfile: Node 24, non-root, production deps', () => {
     expect(services.api.build).toBe('.');
     expect(services.worker.build).toBe('.');

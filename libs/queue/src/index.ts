@@ -2,3 +2,4 @@ export * from './redis-connections';
 export * from './bookkeeping-keys';
 export * from './job-snapshot.reader';
 export * from './redis-errors';
+export * from './eviction-policy';

@@ -6,6 +6,7 @@ import { Environment } from '@report-jobs/config';
 import { REPORT_JOB_NAME, REPORTS_QUEUE, reportJobOptions, type ReportJobData } from '@report-jobs/contract';
 import {
   bookkeepingKeys,
+  checkEvictionPolicy,
   classifyRedisError,
   createProducerConnection,
   JobSnapshotReader,
@@ -74,6 +75,7 @@ export class JobStore implements OnApplicationShutdown {
     this.redis = createProducerConnection(env.REDIS_URL);
     // Without listeners, an 'error' event would crash the process during an outage.
     this.redis.on('error', (error) => this.logger.warn(`Redis connection: ${error.message}`));
+    checkEvictionPolicy(this.redis, this.logger);
     this.redis.defineCommand('reportJobRequestTermination', { numberOfKeys: 2, lua: REQUEST_TERMINATION_SCRIPT });
     this.redis.defineCommand('reportJobAddRequests', { numberOfKeys: 1, lua: ADD_REQUESTS_SCRIPT });
     this.redis.defineCommand('reportJobIndex', { numberOfKeys: 2, lua: INDEX_JOB_SCRIPT });
