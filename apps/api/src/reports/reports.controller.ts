@@ -314,7 +314,8 @@ export class ReportsController {
       const advice = idempotent
         ? 'Retry with the same Idempotency-Key: it lands on this job, whether or not it was queued.'
         : 'Check its statusQueryGetUri before submitting again, and send an Idempotency-Key so that a retry lands on the same job.';
-      return new ProblemException(503, `Redis did not confirm the job in time, so it may have been queued as ${error.instanceId}. ${advice}`, undefined, {
+      const detail = `Redis did not confirm the job in time, so it may have been queued as ${error.instanceId}. ${advice}`;
+      return new ProblemException(503, detail, undefined, {
         instanceId: error.instanceId,
         statusQueryGetUri: this.urls(request, error.instanceId).status,
       }).withHeaders(retryAfter);
