@@ -18,11 +18,23 @@ RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
 
 FROM node:24-bookworm-slim
 ENV NODE_ENV=production
+# No package managers at run time: nothing installs or runs packages there, and fewer
+# tools in the image means fewer for an intruder.
+RUN rm -rf /usr/local/lib/node_modules/npm /usr/local/lib/node_modules/corepack \
+    /usr/local/bin/npm /usr/local/bin/npx /usr/local/bin/corepack \
+    /opt/yarn-v* /usr/local/bin/yarn /usr/local/bin/yarnpkg \
+  # Where the compose file's keygen service writes the demo key (a volume, owned by the app's user).
+  && mkdir /demo-keys && chown node:node /demo-keys
 WORKDIR /app
-COPY --from=runtime-deps --chown=node:node /app/node_modules ./node_modules
-COPY --from=build --chown=node:node /app/dist ./dist
-COPY --chown=node:node package.json ./
+# The app's files belong to root: the process, running as `node`, can read them, never change them.
+COPY --from=runtime-deps /app/node_modules ./node_modules
+COPY --from=build /app/dist ./dist
+COPY package.json ./
+COPY scripts/demo-key.mjs ./scripts/
 # The official image's unprivileged user.
 USER node
 EXPOSE 3000
+# Readiness of the API, the image's default command; compose gives the worker its own check.
+HEALTHCHECK --interval=10s --timeout=3s --start-period=10s --retries=5 \
+  CMD ["node", "-e", "fetch('http://127.0.0.1:' + (process.env.PORT || 3000) + '/health/ready').then(r => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
 CMD ["node", "dist/apps/api/apps/api/src/main.js"]

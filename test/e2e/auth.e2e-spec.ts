@@ -7,6 +7,7 @@ import { freePort } from '../support/free-port';
 import { API_MAIN, startApi, startWorker, type AppProcess } from '../support/apps';
 import { pollUntilDone, postJson, request } from '../support/http';
 import { startTestRedis, type TestRedis } from '../support/redis-server';
+import { waitFor } from '../support/wait';
 
 const KEYS = { a: 'key-of-tenant-a-123', b: 'key-of-tenant-b-456', admin: 'key-of-the-ops-789' };
 const bearer = (key: string) => ({ authorization: `Bearer ${key}` });
@@ -186,5 +187,72 @@ describe('rate limits across API replicas', () => {
     expect(accepted).toBeGreaterThanOrEqual(2);
     expect(accepted).toBeLessThanOrEqual(3);
     expect(second.at(-1)).toBe(429);
+  });
+});
+
+describe('failed authentication', () => {
+  const BUDGET = 5;
+  const GUESSES = Array.from({ length: 12 }, (_, i) => `guessed-key-${String(i).padStart(4, '0')}-xyz`);
+  let redis: TestRedis;
+  let replicas: AppProcess[];
+
+  beforeAll(async () => {
+    redis = await startTestRedis();
+    const env = { ALLOW_ANONYMOUS: 'false', API_KEYS: `tenant-a:${KEYS.a}`, AUTH_FAILURES_PER_MINUTE: String(BUDGET) };
+    replicas = await Promise.all([startApi(redis.url, env), startApi(redis.url, env)]);
+  });
+  afterAll(async () => {
+    await Promise.all((replicas ?? []).map((replica) => replica.stop()));
+    await redis?.close();
+  });
+
+  const status = (replica: AppProcess, headers: Record<string, string>) => request(`${replica.url}/api/jobs/reports?top=1`, { headers });
+
+  it('answers 401 up to the budget, then 429 with Retry-After to that address whatever it sends, on every replica', async () => {
+    // The budget is per minute: start well inside a minute, so the window cannot turn mid-test.
+    await waitFor('the start of a rate window', async () => Date.now() % 60_000 < 40_000, { timeoutMs: 25_000, intervalMs: 250 });
+    const [first, second] = replicas;
+
+    const refused = [];
+    for (const [i, guess] of GUESSES.slice(0, BUDGET).entries()) {
+      // Wrong keys in both headers, and a malformed Authorization header: all count.
+      const headers = i === 0 ? { authorization: `Basic ${guess}` } : i % 2 ? bearer(guess) : { 'x-api-key': guess };
+      refused.push(await status(first, headers));
+    }
+    expect(refused.map((answer) => answer.status)).toEqual(Array(BUDGET).fill(401));
+
+    const over = await status(first, bearer(GUESSES[BUDGET]));
+    expect(over.status).toBe(429);
+    expect(over.headers.get('content-type')).toMatch(/^application\/problem\+json/);
+    const retryAfter = Number(over.headers.get('retry-after'));
+    expect(retryAfter).toBeGreaterThanOrEqual(1);
+    expect(retryAfter).toBeLessThanOrEqual(60);
+    // A right key no longer gets through either: a guess that hits must look like one that misses.
+    expect((await status(first, bearer(KEYS.a))).status).toBe(429);
+    expect((await status(first, {})).status).toBe(429);
+    // Health probes are not behind authentication.
+    expect((await request(`${first.url}/health/ready`)).status).toBe(200);
+
+    // The other replica shares the count once the first has added its own to Redis (every
+    // 100 ms). Its first guess fetches that count (one more guess may get through, the
+    // documented overshoot); from then on it refuses too.
+    const shared = async () => {
+      const keys = await redis.client().keys('bull:reports:rj:rate:auth-failures:*');
+      const counts = await Promise.all(keys.map((key) => redis.client().get(key)));
+      return counts.reduce((sum, count) => sum + Number(count), 0);
+    };
+    await waitFor('the first replica to share its failures', async () => (await shared()) >= BUDGET);
+    expect([401, 429]).toContain((await status(second, bearer(GUESSES[BUDGET + 1]))).status);
+    await waitFor('the second replica to refuse the address', async () => (await status(second, bearer(KEYS.a))).status === 429);
+    expect((await status(second, bearer(GUESSES[BUDGET + 2]))).status).toBe(429);
+
+    // Every failure is logged at warn with the address and request id; no key is ever logged.
+    const failures = first.logLines().filter((line) => line.msg === 'Authentication failed');
+    expect(failures).toHaveLength(BUDGET);
+    for (const [i, line] of failures.entries()) {
+      expect(line).toMatchObject({ level: 40, address: '127.0.0.1', requestId: refused[i].headers.get('x-request-id') });
+    }
+    const everything = JSON.stringify([...first.logLines(), ...second.logLines()]);
+    for (const key of [...GUESSES, KEYS.a]) expect(everything).not.toContain(key);
   });
 });

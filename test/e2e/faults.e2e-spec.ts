@@ -1,13 +1,14 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { startApi, startWorker, type AppProcess } from '../support/apps';
 import { pollUntilDone, postJson, request, type JsonResponse } from '../support/http';
-import { startTestRedis, type TestRedis } from '../support/redis-server';
+import { describeWithOwnRedis, startTestRedis, type TestRedis } from '../support/redis-server';
 import { waitFor } from '../support/wait';
 
 // Faults, with real processes: a worker killed mid-job, Redis crashing and coming back
 // from its append-only file, a worker stopped with SIGTERM mid-job. Every job the API
 // acknowledged with 202 must end Completed: none lost, none failed by the fault.
-describe('faults', () => {
+// They stop and restart Redis, so they need their own redis-server.
+describeWithOwnRedis('faults', () => {
   let redis: TestRedis;
   let api: AppProcess;
   const workers: AppProcess[] = [];
@@ -16,7 +17,6 @@ describe('faults', () => {
   beforeAll(async () => {
     // Fsynced on every write, as in docker-compose.yml.
     redis = await startTestRedis({ appendOnly: true });
-    if (!redis.owned) return;
     api = await startApi(redis.url, { ALLOW_ANONYMOUS: 'true' });
   });
   afterAll(async () => {
@@ -31,11 +31,6 @@ describe('faults', () => {
     await Promise.all(workers.splice(0).map((worker) => worker.stop('SIGKILL')));
   });
 
-  const skipped = () => {
-    if (redis.owned) return false;
-    console.warn('Skipped: REDIS_URL is set, and this test must stop and start its own Redis');
-    return true;
-  };
   const worker = async (env: Record<string, string> = {}) => {
     const started = await startWorker(redis.url, env);
     workers.push(started);
@@ -64,7 +59,6 @@ describe('faults', () => {
   const jobHash = (id: string) => redis.client().hgetall(`bull:reports:${id}`);
 
   it('finishes the jobs of a worker killed with SIGKILL on another worker, once their locks expire', async () => {
-    if (skipped()) return;
     const fastLocks = { WORKER_LOCK_DURATION_MS: '2000', WORKER_CONCURRENCY: '4' };
     const [doomed, survivor] = await Promise.all([worker(fastLocks), worker(fastLocks)]);
 
@@ -96,7 +90,6 @@ describe('faults', () => {
   });
 
   it('honours a termination requested while the worker running the job was dead', async () => {
-    if (skipped()) return;
     const fastLocks = { WORKER_LOCK_DURATION_MS: '2000' };
     const doomed = await worker(fastLocks);
     const job = await submit({ customer_id: 'cancel-orphan', delay_seconds: 10 });
@@ -113,7 +106,6 @@ describe('faults', () => {
   });
 
   it('completes every acknowledged job across a Redis crash and restart from its append-only file', async () => {
-    if (skipped()) return;
     const runner = await worker({ WORKER_CONCURRENCY: '3' });
 
     const jobs = [];
@@ -135,7 +127,6 @@ describe('faults', () => {
   });
 
   it('hands a job still running after the grace period back to the queue on SIGTERM, and exits 0', async () => {
-    if (skipped()) return;
     const grace = 1000;
     const leaving = await worker({ WORKER_SHUTDOWN_GRACE_MS: String(grace), WORKER_CONCURRENCY: '1' });
     const job = await submit({ customer_id: 'sigterm-long', delay_seconds: 4 });
@@ -170,7 +161,6 @@ describe('faults', () => {
   });
 
   it('lets a job finish within the grace period on SIGTERM and takes no new job meanwhile', async () => {
-    if (skipped()) return;
     const leaving = await worker({ WORKER_SHUTDOWN_GRACE_MS: '10000' });
     const job = await submit({ customer_id: 'sigterm-short', delay_seconds: 2 });
     await waitFor('the worker to start the job', async () =>

@@ -38,6 +38,19 @@ describe('JobSnapshotReader', () => {
     expect(ours?.state ?? 'unknown').toBe(theirs);
   }
 
+  /**
+   * When BullMQ itself says a delayed job is due: the epoch ms its scripts publish in the
+   * `delayed` event, computed by the same code that encodes the delayed set's score.
+   */
+  async function bullmqDueAt(jobId: string): Promise<number> {
+    const events = await connection.xrevrange(queue.keys.events, '+', '-');
+    for (const [, flat] of events) {
+      const fields = Object.fromEntries(flat.flatMap((value, i) => (i % 2 === 0 ? [[value, flat[i + 1]]] : [])));
+      if (fields.event === 'delayed' && fields.jobId === jobId) return Number(fields.delay);
+    }
+    throw new Error(`BullMQ published no delayed event for ${jobId}`);
+  }
+
   /** Takes the next job as a worker would (it becomes active) and returns it with its lock token. */
   async function takeNext(token: string): Promise<Job> {
     const job = await worker.getNextJob(token, { block: false });
@@ -53,6 +66,9 @@ describe('JobSnapshotReader', () => {
 
     await queue.add('report', { n: 2 }, { jobId: 'job-delayed', delay: 60_000 });
     await expectAgreement('job-delayed', 'delayed');
+    const delayed = (await queue.getJob('job-delayed'))!;
+    expect((await reader.read('job-delayed'))?.dueAt).toBe(delayed.timestamp + 60_000);
+    expect((await reader.read('job-delayed'))?.dueAt).toBe(await bullmqDueAt('job-delayed'));
 
     await queue.add('report', { n: 3 }, { jobId: 'job-prioritized', priority: 5 });
     await expectAgreement('job-prioritized', 'prioritized');
@@ -71,6 +87,8 @@ describe('JobSnapshotReader', () => {
     await retrying.moveToFailed(new Error('first attempt failed'), 'token-2', false);
     await expectAgreement('job-retrying', 'delayed');
     expect((await reader.read('job-retrying'))?.attemptsMade).toBe(1);
+    // Due one backoff after the failed attempt, as BullMQ computed it.
+    expect((await reader.read('job-retrying'))?.dueAt).toBe(await bullmqDueAt('job-retrying'));
 
     // A failed attempt with retries left and no backoff goes straight back to waiting.
     await queue.add('report', { n: 5 }, { jobId: 'job-requeued', attempts: 2, priority: 1 });

@@ -168,7 +168,15 @@ describe('monitoring the real apps', () => {
       },
       { timeoutMs: 30_000 },
     );
-    const [[, submitted]] = await query('sum(report_jobs_submitted_total)');
+    // The API is scraped on its own schedule: wait for a scrape taken after the submissions.
+    const submitted = await waitFor(
+      'the submissions in a scrape of the API',
+      async () => {
+        const [result] = await query('sum(report_jobs_submitted_total)');
+        return result && result[1] >= 5 ? result[1] : undefined;
+      },
+      { timeoutMs: 30_000 },
+    );
     expect(submitted).toBeGreaterThanOrEqual(5);
   });
 

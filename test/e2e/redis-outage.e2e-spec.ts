@@ -1,18 +1,17 @@
 import { startApi, startWorker, type AppProcess } from '../support/apps';
 import { pollUntilDone, postJson, request } from '../support/http';
-import { startTestRedis, type TestRedis } from '../support/redis-server';
+import { describeWithOwnRedis, startTestRedis, type TestRedis } from '../support/redis-server';
 import { waitFor } from '../support/wait';
 
 // With Redis gone the API answers 503 problem+json at once (never hangs), and both apps
-// carry on by themselves when Redis is back.
-describe('Redis outage', () => {
+// carry on by themselves when Redis is back. It stops Redis, so it needs its own.
+describeWithOwnRedis('Redis outage', () => {
   let redis: TestRedis;
   let api: AppProcess;
   let worker: AppProcess;
 
   beforeAll(async () => {
     redis = await startTestRedis();
-    if (!redis.owned) return;
     [api, worker] = await Promise.all([startApi(redis.url), startWorker(redis.url)]);
   });
   afterAll(async () => {
@@ -21,10 +20,6 @@ describe('Redis outage', () => {
   });
 
   it('answers 503 while Redis is down and recovers without a restart', async () => {
-    if (!redis.owned) {
-      console.warn('Skipped: REDIS_URL is set, and this test must stop and start its own Redis');
-      return;
-    }
     await redis.stop();
     // The 3 s client deadline would turn a hanging request into a failure here.
     const post = await postJson(`${api.url}/api/jobs/reports`, { customer_id: 'c', delay_seconds: 0 }, {});
@@ -32,6 +27,9 @@ describe('Redis outage', () => {
     expect(post.headers.get('content-type')).toMatch(/^application\/problem\+json/);
     expect(post.headers.get('retry-after')).toMatch(/^\d+$/);
     expect(JSON.stringify(post.body)).not.toMatch(/ECONNREFUSED|127\.0\.0\.1|Connection is closed|stream/i);
+    // Nothing reached Redis, so the answer can say so, and names no job.
+    expect(post.body.detail).toContain('the job was not queued');
+    expect(post.body).not.toHaveProperty('instanceId');
 
     const status = await request(`${api.url}/api/jobs/reports/6f1c2a8e-3b1d-4c55-9e0a-2b7d4f9a1c00`, {
       signal: AbortSignal.timeout(3000),

@@ -94,6 +94,71 @@ describe('input validation', () => {
     expectProblem(answer, 400);
   });
 
+  describe('repeated query parameters', () => {
+    /** A valid value of each query parameter the API documents. */
+    const SAMPLES: Record<string, string> = {
+      createdTimeFrom: '2026-01-01T00:00:00Z',
+      createdTimeTo: '2026-12-31T00:00:00Z',
+      top: '5',
+      showInput: 'true',
+      continuationToken: Buffer.from(JSON.stringify([1, '6f1c2a8e-3b1d-4c55-9e0a-2b7d4f9a1c00'])).toString('base64url'),
+      returnInternalServerErrorOnFailure: 'true',
+      reason: 'no longer needed',
+    };
+    interface Parameter {
+      in: string;
+      name: string;
+      schema?: { type?: string };
+    }
+    /** Every single-valued query parameter of every route, from the API's own OpenAPI document. */
+    const singleValued = async () => {
+      const document = (await request<{ paths: Record<string, Record<string, { parameters?: Parameter[] }>> }>(`${api.url}/docs-json`)).body;
+      return Object.entries(document.paths).flatMap(([path, operations]) =>
+        Object.entries(operations).flatMap(([method, operation]) =>
+          (operation.parameters ?? [])
+            .filter((parameter) => parameter.in === 'query' && parameter.schema?.type !== 'array')
+            .map((parameter) => ({ method: method.toUpperCase(), path, name: parameter.name })),
+        ),
+      );
+    };
+    const urlOf = (path: string, query: string) =>
+      `${api.url}${path.replace('{instanceId}', '6f1c2a8e-3b1d-4c55-9e0a-2b7d4f9a1c00')}?${query}`;
+
+    it('answers 400 naming the parameter when any single-valued one is given twice', async () => {
+      const parameters = await singleValued();
+      expect(parameters.map((parameter) => parameter.name)).toEqual(expect.arrayContaining(['reason', 'top', 'returnInternalServerErrorOnFailure']));
+      for (const { method, path, name } of parameters) {
+        expect({ name, sample: SAMPLES[name] }).toEqual({ name, sample: expect.any(String) });
+        const value = encodeURIComponent(SAMPLES[name]);
+        const once = await request(urlOf(path, `${name}=${value}`), { method });
+        expect({ method, path, name, status: once.status }).not.toMatchObject({ status: 400 });
+        const twice = await request(urlOf(path, `${name}=${value}&${name}=${value}`), { method });
+        expect({ method, path, name, status: twice.status }).toEqual({ method, path, name, status: 400 });
+        expectProblem(twice, 400);
+        expect(twice.body.errors).toContainEqual({ field: name, message: `${name} must be given once` });
+      }
+    });
+
+    it('refuses 25 reasons of 500 characters, each within the length limit', async () => {
+      const reason = `reason=${'r'.repeat(500)}`;
+      const answer = await request(urlOf('/api/jobs/reports/{instanceId}/terminate', Array(25).fill(reason).join('&')), { method: 'POST' });
+      expectProblem(answer, 400);
+      expect(answer.body.errors).toEqual([{ field: 'reason', message: 'reason must be given once' }]);
+    });
+
+    it('still takes runtimeStatus repeated, as documented', async () => {
+      const answer = await request(`${reports()}?runtimeStatus=Pending&runtimeStatus=Running,Completed`);
+      expect(answer.status).toBe(200);
+    });
+
+    it('names every bad query field at once: repeated, invalid and unknown', async () => {
+      const answer = await request(`${reports()}?top=5&top=6&showInput=maybe&colour=blue`);
+      expectProblem(answer, 400);
+      const fields = (answer.body.errors as Array<{ field: string }>).map((error) => error.field).sort();
+      expect(fields).toEqual(['colour', 'showInput', 'top']);
+    });
+  });
+
   it('answers unknown routes with a 404 problem', async () => {
     expectProblem(await request(`${api.url}/api/nothing-here`), 404);
   });

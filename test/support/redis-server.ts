@@ -21,7 +21,19 @@ export interface TestRedis {
   close(): Promise<void>;
 }
 
-export async function startTestRedis(options: { appendOnly?: boolean } = {}): Promise<TestRedis> {
+/**
+ * `describe` for suites that stop, restart or reconfigure their Redis: with REDIS_URL set
+ * they cannot, so Jest skips them and reports them as skipped (never as passed).
+ */
+export const describeWithOwnRedis: jest.Describe = process.env.REDIS_URL ? describe.skip : describe;
+
+export interface TestRedisOptions {
+  appendOnly?: boolean;
+  /** More redis-server arguments, e.g. ['--maxmemory-policy', 'allkeys-lru'] (own server only). */
+  serverArgs?: string[];
+}
+
+export async function startTestRedis(options: TestRedisOptions = {}): Promise<TestRedis> {
   const clients: Redis[] = [];
   const client = (url: string) => {
     const redis = new Redis(url, { maxRetriesPerRequest: 1, lazyConnect: false });
@@ -34,6 +46,7 @@ export async function startTestRedis(options: { appendOnly?: boolean } = {}): Pr
   };
 
   if (process.env.REDIS_URL) {
+    if (options.serverArgs) throw new Error('This test configures its own redis-server; it cannot run with REDIS_URL set');
     const url = process.env.REDIS_URL;
     const admin = client(url);
     await admin.flushdb();
@@ -57,6 +70,7 @@ export async function startTestRedis(options: { appendOnly?: boolean } = {}): Pr
   const start = async () => {
     const args = ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', ''];
     args.push('--appendonly', options.appendOnly ? 'yes' : 'no', '--appendfsync', 'always');
+    args.push(...(options.serverArgs ?? []));
     const child = spawn('redis-server', args, { stdio: 'ignore' });
     server = child;
     const probe = client(url);

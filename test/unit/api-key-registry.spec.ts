@@ -15,11 +15,11 @@ describe('ApiKeyRegistry', () => {
     expect(keys.authenticate('')).toBeUndefined();
   });
 
-  it('reads API_KEYS_FILE, one pair a line, comments skipped', () => {
+  it('reads API_KEYS_FILE, pairs by lines or commas, comment lines skipped whatever they hold', () => {
     const file = join(mkdtempSync(join(tmpdir(), 'keys-')), 'keys');
-    writeFileSync(file, '# ops\ntenant-c:cccccccc4\n\ntenant-d:dddddddd5\n');
+    writeFileSync(file, '# ops, and a comment with commas, colons: anything\ntenant-c:cccccccc4\n\ntenant-d:dddddddd5,tenant-e:eeeeeeee6\n');
     const keys = registry({ API_KEYS_FILE: file });
-    expect(keys.size).toBe(2);
+    expect(keys.size).toBe(3);
     expect(keys.authenticate('dddddddd5')?.principal).toBe('tenant-d');
   });
 

@@ -30,6 +30,8 @@ describe('validateEnvironment', () => {
     ['WORKER_CONCURRENCY', '1.5'],
     ['LOG_LEVEL', 'loud'],
     ['NODE_ENV', 'staging'],
+    ['AUTH_FAILURES_PER_MINUTE', '-1'],
+    ['AUTH_FAILURES_PER_MINUTE', 'many'],
   ])('refuses %s=%s and names it', (name, value) => {
     expect(() => validateEnvironment({ [name]: value })).toThrow(InvalidEnvironmentError);
     expect(() => validateEnvironment({ [name]: value })).toThrow(new RegExp(`${name}="${value.replace(/[.]/g, '\\.')}"`));
@@ -49,6 +51,21 @@ describe('validateEnvironment', () => {
     expect(operationTimeouts(validateEnvironment({}))).toEqual({});
     expect(() => validateEnvironment({ OPERATION_TIMEOUTS: 'drop-tables=5' })).toThrow(/unknown operation "drop-tables"/);
     expect(() => validateEnvironment({ OPERATION_TIMEOUTS: 'rebuild-report' })).toThrow(/OPERATION_TIMEOUTS/);
+  });
+
+  it.each(['0', '86401', '2147483648', '99999999999999999999'])(
+    'refuses OPERATION_TIMEOUTS=rebuild-report=%s, outside the bounds of JOB_TIMEOUT_SECONDS, and names it',
+    (seconds) => {
+      const attempt = () => validateEnvironment({ OPERATION_TIMEOUTS: `rebuild-report=${seconds}` });
+      expect(attempt).toThrow(InvalidEnvironmentError);
+      expect(attempt).toThrow(/OPERATION_TIMEOUTS.*rebuild-report.*1–86400 seconds/);
+    },
+  );
+
+  it('accepts OPERATION_TIMEOUTS at the bounds of JOB_TIMEOUT_SECONDS', () => {
+    expect(operationTimeouts(validateEnvironment({ OPERATION_TIMEOUTS: 'rebuild-report=1' }))).toEqual({ 'rebuild-report': 1 });
+    expect(operationTimeouts(validateEnvironment({ OPERATION_TIMEOUTS: 'rebuild-report=86400' }))).toEqual({ 'rebuild-report': 86_400 });
+    expect(() => validateEnvironment({ JOB_TIMEOUT_SECONDS: '86401' })).toThrow(/JOB_TIMEOUT_SECONDS/);
   });
 
   it('never echoes API keys in its errors', () => {

@@ -24,6 +24,8 @@ const toInteger = ({ value }: { value: unknown }) => {
   return typeof value === 'string' && /^-?\d+$/.test(value.trim()) ? Number(value) : value;
 };
 const toOptionalString = ({ value }: { value: unknown }) => (value === '' ? undefined : value);
+/** Bounds of one attempt's time limit, JOB_TIMEOUT_SECONDS and OPERATION_TIMEOUTS alike (timers overflow past 2^31 ms). */
+const ATTEMPT_TIMEOUT_SECONDS = { min: 1, max: 86_400 };
 /** principal:key pairs separated by commas; principals and keys without spaces, commas or colons. */
 const KEY_LIST = /^\s*[A-Za-z0-9._-]{1,64}:[^\s,:]{8,256}\s*(,\s*[A-Za-z0-9._-]{1,64}:[^\s,:]{8,256}\s*)*$/;
 
@@ -77,12 +79,13 @@ export class Environment {
   /** Execution limit of one attempt; past it the job fails without retry. */
   @Transform(toInteger)
   @IsInt()
-  @Min(1)
-  @Max(86_400)
+  @Min(ATTEMPT_TIMEOUT_SECONDS.min)
+  @Max(ATTEMPT_TIMEOUT_SECONDS.max)
   JOB_TIMEOUT_SECONDS = 3900;
 
   /**
-   * Per-operation attempt limits overriding JOB_TIMEOUT_SECONDS, e.g. `rebuild-report=600`.
+   * Per-operation attempt limits overriding JOB_TIMEOUT_SECONDS, e.g. `rebuild-report=600`,
+   * each within JOB_TIMEOUT_SECONDS' bounds (checked in validateEnvironment).
    */
   @Transform(toOptionalString)
   @IsOptional()
@@ -208,6 +211,17 @@ export class Environment {
   @Min(0)
   RATE_LIMIT_READS_PER_MINUTE = 12_000;
 
+  /**
+   * Failed authentications (a wrong key, a malformed Authorization header) one client
+   * address may make per minute; past it the address gets 429 whatever it sends. 0 turns
+   * the limit off.
+   */
+  @Transform(toInteger)
+  @IsInt()
+  @Min(0)
+  @Max(1_000_000)
+  AUTH_FAILURES_PER_MINUTE = 30;
+
   /** Origins allowed to call the API from browsers (comma-separated, or *); CORS is off when unset. */
   @Transform(toOptionalString)
   @IsOptional()
@@ -280,12 +294,23 @@ export function validateEnvironment(raw: Record<string, unknown>): Environment {
       `Invalid environment:\n  METRICS_PORT=${environment.METRICS_PORT} must differ from PORT (metrics are not served on the public port)`,
     );
   }
-  for (const name of Object.keys(operationTimeouts(environment))) {
-    if (!isReportOperation(name)) {
-      throw new InvalidEnvironmentError(`Invalid environment:\n  OPERATION_TIMEOUTS names unknown operation "${name}"`);
-    }
+  const timeoutProblems = operationTimeoutProblems(environment);
+  if (timeoutProblems.length > 0) {
+    throw new InvalidEnvironmentError(`Invalid environment:\n${timeoutProblems.map((line) => `  ${line}`).join('\n')}`);
   }
   return environment;
+}
+
+/** What is wrong with OPERATION_TIMEOUTS' entries: unknown operations, limits out of bounds. */
+function operationTimeoutProblems(environment: Pick<Environment, 'OPERATION_TIMEOUTS'>): string[] {
+  const { min, max } = ATTEMPT_TIMEOUT_SECONDS;
+  return Object.entries(operationTimeouts(environment)).flatMap(([name, seconds]) => {
+    if (!isReportOperation(name)) return [`OPERATION_TIMEOUTS names unknown operation "${name}"`];
+    if (!Number.isSafeInteger(seconds) || seconds < min || seconds > max) {
+      return [`OPERATION_TIMEOUTS gives ${name} a limit outside ${min}–${max} seconds`];
+    }
+    return [];
+  });
 }
 
 /** OPERATION_TIMEOUTS as a map of operation to seconds. */

@@ -2,3 +2,5 @@ export * from './redis-connections';
 export * from './bookkeeping-keys';
 export * from './job-snapshot.reader';
 export * from './queue-counts.reader';
+export * from './redis-errors';
+export * from './eviction-policy';

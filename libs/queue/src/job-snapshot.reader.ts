@@ -13,6 +13,10 @@ import { bookkeepingKeys, TERMINATE_FIELD } from './bookkeeping-keys';
  * exists and is in none of them can only be waiting: BullMQ moves jobs between these
  * structures inside atomic scripts, so no job is ever between two of them here.
  * When the job is gone, the record left in its place (if any) is returned instead.
+ *
+ * It relies on BullMQ's key names, hash fields and delayed-score encoding, none of them
+ * public API: package.json pins bullmq exactly, and test/e2e/job-snapshot.e2e-spec.ts
+ * checks the agreement (states and due times) against BullMQ's own answers.
  */
 const SNAPSHOT_SCRIPT = `
 local job = redis.call('HGETALL', KEYS[1])

@@ -56,7 +56,8 @@ export class ApiKeyRegistry {
 
 function readKeyFile(path: string): string {
   try {
-    return readFileSync(path, 'utf8').split(/[\n,]/).map((line) => line.trim()).filter((line) => line && !line.startsWith('#')).join(',');
+    // Comments are whole lines, dropped before the pairs are split at commas.
+    return readFileSync(path, 'utf8').split('\n').map((line) => line.trim()).filter((line) => line && !line.startsWith('#')).join(',');
   } catch (error) {
     throw new Error(`API_KEYS_FILE cannot be read (${(error as NodeJS.ErrnoException).code ?? 'error'}): ${path}`);
   }

@@ -1,15 +1,28 @@
 import { CanActivate, ExecutionContext, Injectable, Logger, OnModuleInit } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import type { FastifyRequest } from 'fastify';
+import { Environment } from '@report-jobs/config';
 import { ANONYMOUS } from '../http/caller';
 import { ProblemException } from '../http/problem-details';
+import { SharedRateCounter, WINDOW_MS } from '../rate-limit/shared-rate-counter';
 import { ApiKeyRegistry } from './api-key-registry';
 import { IS_PUBLIC } from './public.decorator';
+
+/** The shared counter's bucket of failed authentications, counted per client address. */
+const AUTH_FAILURES = 'auth-failures';
+
+type Presented = { kind: 'none' } | { kind: 'malformed' } | { kind: 'key'; key: string };
 
 /**
  * Authenticates every request but the public ones with `Authorization: Bearer <key>` or
  * `X-API-Key: <key>`, and records the caller on the request. Without a key the caller is
  * anonymous only when ALLOW_ANONYMOUS is on; a wrong key is refused either way.
+ *
+ * Failed attempts (a wrong key, a malformed Authorization header) are logged and counted
+ * per client address (request.ip, which honours TRUST_PROXY), across every API replica.
+ * Past AUTH_FAILURES_PER_MINUTE the address gets 429 until the window turns, whatever it
+ * presents, so that guessing cannot go on. A request without any key guesses nothing and
+ * is not counted.
  */
 @Injectable()
 export class ApiKeyGuard implements CanActivate, OnModuleInit {
@@ -18,6 +31,8 @@ export class ApiKeyGuard implements CanActivate, OnModuleInit {
   constructor(
     private readonly registry: ApiKeyRegistry,
     private readonly reflector: Reflector,
+    private readonly failures: SharedRateCounter,
+    private readonly env: Environment,
   ) {}
 
   onModuleInit(): void {
@@ -30,28 +45,49 @@ export class ApiKeyGuard implements CanActivate, OnModuleInit {
   canActivate(context: ExecutionContext): boolean {
     if (this.reflector.getAllAndOverride<boolean>(IS_PUBLIC, [context.getHandler(), context.getClass()])) return true;
     const request = context.switchToHttp().getRequest<FastifyRequest>();
+    this.refuseOverBudget(request);
     const presented = presentedKey(request);
-    if (presented === undefined) {
+    if (presented.kind === 'malformed') throw this.failed(request, 'malformed Authorization header', 'Authorization must be "Bearer <key>".');
+    if (presented.kind === 'none') {
       if (!this.registry.allowAnonymous) throw unauthorized('An API key is required: send Authorization: Bearer <key> or X-API-Key.');
       request.caller = ANONYMOUS;
       return true;
     }
-    const caller = this.registry.authenticate(presented);
-    if (!caller) throw unauthorized('The API key is not valid.');
+    const caller = this.registry.authenticate(presented.key);
+    if (!caller) throw this.failed(request, 'unknown API key', 'The API key is not valid.');
     request.caller = caller;
     return true;
   }
+
+  private refuseOverBudget(request: FastifyRequest): void {
+    const budget = this.env.AUTH_FAILURES_PER_MINUTE;
+    if (budget === 0) return;
+    const now = Date.now();
+    const { count, windowStart } = this.failures.peek(AUTH_FAILURES, request.ip, now);
+    if (count < budget) return;
+    const retryAfter = Math.max(1, Math.ceil((windowStart + WINDOW_MS - now) / 1000));
+    throw new ProblemException(
+      429,
+      `Too many failed authentications from this address: at most ${budget} per minute. Try again after Retry-After.`,
+    ).withHeaders({ 'retry-after': String(retryAfter) });
+  }
+
+  /** Counts and logs a failed attempt (never the key); answers the 401 to send. */
+  private failed(request: FastifyRequest, reason: string, detail: string): ProblemException {
+    if (this.env.AUTH_FAILURES_PER_MINUTE > 0) this.failures.hit(AUTH_FAILURES, request.ip, Date.now());
+    this.logger.warn({ requestId: request.id, address: request.ip, reason }, 'Authentication failed');
+    return unauthorized(detail);
+  }
 }
 
-function presentedKey(request: FastifyRequest): string | undefined {
+function presentedKey(request: FastifyRequest): Presented {
   const authorization = request.headers.authorization;
   if (typeof authorization === 'string' && authorization.length > 0) {
     const match = /^Bearer\s+(\S+)\s*$/i.exec(authorization);
-    if (!match) throw unauthorized('Authorization must be "Bearer <key>".');
-    return match[1];
+    return match ? { kind: 'key', key: match[1] } : { kind: 'malformed' };
   }
   const apiKey = request.headers['x-api-key'];
-  return typeof apiKey === 'string' && apiKey.length > 0 ? apiKey : undefined;
+  return typeof apiKey === 'string' && apiKey.length > 0 ? { kind: 'key', key: apiKey } : { kind: 'none' };
 }
 
 function unauthorized(detail: string): ProblemException {

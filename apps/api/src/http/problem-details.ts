@@ -1,6 +1,7 @@
 import { ArgumentsHost, Catch, ExceptionFilter, HttpException, HttpStatus, Logger } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { STATUS_CODES } from 'node:http';
+import { isRedisUnavailable } from '@report-jobs/queue';
 
 export const PROBLEM_CONTENT_TYPE = 'application/problem+json';
 /** How long a client should wait after a 503. */
@@ -9,6 +10,17 @@ export const UNAVAILABLE_RETRY_AFTER_SECONDS = 5;
 /** A dependency (Redis) cannot serve the request now: 503 with Retry-After. */
 export class ServiceUnavailableError extends Error {
   override name = 'ServiceUnavailableError';
+
+  /**
+   * @param mayHaveTakenEffect the command was sent and never answered, so Redis may have
+   *   executed it (a job may have been queued); false when it certainly did nothing
+   */
+  constructor(
+    message: string,
+    readonly mayHaveTakenEffect = false,
+  ) {
+    super(message);
+  }
 }
 
 export interface FieldError {
@@ -63,10 +75,12 @@ export class ProblemException extends HttpException {
 
 /**
  * Maps any exception to the problem sent to the client. Fastify's own request errors
- * (malformed JSON, 413, 415) reach here as HttpExceptions, mapped by Nest's adapter.
+ * (malformed JSON, 413, 415) reach here as HttpExceptions, mapped by Nest's adapter. A
+ * Redis error is a 503 only when Redis is unreachable or refuses for a passing reason
+ * (libs/queue/src/redis-errors.ts); any other is a 500 like every unexpected error.
  */
 export function toProblem(exception: unknown): ProblemWithHeaders {
-  if (exception instanceof ServiceUnavailableError) {
+  if (exception instanceof ServiceUnavailableError || isRedisUnavailable(exception)) {
     return {
       problem: problem(503, 'The job store is unavailable; try again shortly.'),
       headers: { 'retry-after': String(UNAVAILABLE_RETRY_AFTER_SECONDS) },

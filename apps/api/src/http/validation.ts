@@ -38,11 +38,31 @@ function propertiesOf(metatype: DtoClass): Set<string> {
   return known;
 }
 
+/** Query properties of DTO classes that may be given more than once (?x=a&x=b). */
+const repeatableQueryProperties = new Map<DtoClass, Set<string>>();
+
+/**
+ * Lets a query DTO property be repeated. Any other query value given twice arrives as an
+ * array, which would slip past per-value checks (a length limit, a pattern), so it is
+ * refused: named @Query('x') parameters never repeat.
+ */
+export function RepeatableQueryParameter(): PropertyDecorator {
+  return (target, property) => {
+    const dto = target.constructor as DtoClass;
+    const repeatable = repeatableQueryProperties.get(dto) ?? new Set<string>();
+    repeatable.add(String(property));
+    repeatableQueryProperties.set(dto, repeatable);
+  };
+}
+
+const givenOnce = (field: string): FieldError => ({ field, message: `${field} must be given once` });
+
 /**
  * Checks the raw input before class-transformer sees it: a body must be a JSON object,
- * nothing may nest deeper than MAX_DEPTH, and every key must be a declared property.
- * (Keys like "constructor" or "toString" would otherwise pass the whitelist check,
- * because the DTO instance inherits members of those names.)
+ * nothing may nest deeper than MAX_DEPTH, every key must be a declared property, and a
+ * query value may be repeated only where that is declared. (Keys like "constructor" or
+ * "toString" would otherwise pass the whitelist check, because the DTO instance inherits
+ * members of those names.)
  */
 class StrictValidationPipe extends ValidationPipe {
   override async transform(value: unknown, metadata: ArgumentMetadata): Promise<unknown> {
@@ -51,16 +71,23 @@ class StrictValidationPipe extends ValidationPipe {
     if (metadata.type === 'body' && (typeof value !== 'object' || value === null || Array.isArray(value))) {
       throw new ProblemException(400, 'The request body must be a JSON object.');
     }
+    if (metadata.type === 'query' && metadata.data && Array.isArray(value)) {
+      throw new ProblemException(400, `The query gives ${metadata.data} more than once.`, [givenOnce(metadata.data)]);
+    }
     if (depthOf(value, MAX_DEPTH) > MAX_DEPTH) {
       throw new ProblemException(400, `The request nests deeper than ${MAX_DEPTH} levels.`);
     }
     if (!isDto || typeof value !== 'object' || value === null) return super.transform(value, metadata);
     const known = propertiesOf(dto!);
+    const repeatable = metadata.type === 'query' ? (repeatableQueryProperties.get(dto!) ?? new Set<string>()) : undefined;
     const unknown = Object.keys(value).filter((key) => !known.has(key));
-    if (unknown.length === 0) return super.transform(value, metadata);
-    // Name every bad field at once: the declared ones are still validated.
-    const declared = Object.fromEntries(Object.entries(value).filter(([key]) => known.has(key)));
-    const errors = await super.transform(declared, metadata).then(
+    const repeated = repeatable
+      ? Object.entries(value).filter(([key, given]) => known.has(key) && Array.isArray(given) && !repeatable.has(key)).map(([key]) => key)
+      : [];
+    if (unknown.length === 0 && repeated.length === 0) return super.transform(value, metadata);
+    // Name every bad field at once: the other declared ones are still validated.
+    const checkable = Object.fromEntries(Object.entries(value).filter(([key]) => known.has(key) && !repeated.includes(key)));
+    const errors = await super.transform(checkable, metadata).then(
       () => [],
       (error: unknown) => {
         if (error instanceof ProblemException) return (error.getResponse() as { errors?: FieldError[] }).errors ?? [];
@@ -68,7 +95,7 @@ class StrictValidationPipe extends ValidationPipe {
       },
     );
     const unknownErrors = unknown.map((field) => ({ field, message: `unknown field ${field} is not allowed` }));
-    throw new ProblemException(400, 'The request is invalid; see errors.', [...errors, ...unknownErrors]);
+    throw new ProblemException(400, 'The request is invalid; see errors.', [...errors, ...repeated.map(givenOnce), ...unknownErrors]);
   }
 }
 

@@ -49,6 +49,14 @@ export class SharedRateCounter implements OnApplicationShutdown {
     return { count: window!.shared + window!.inFlight + window!.pending, windowStart };
   }
 
+  /** The window's total as far as this replica knows it, without counting a request. */
+  peek(bucket: string, principal: string, now: number): { count: number; windowStart: number } {
+    const windowStart = now - (now % WINDOW_MS);
+    const window = this.windows.get(`${bucket}\n${principal}`);
+    const count = window && window.start === windowStart ? window.shared + window.inFlight + window.pending : 0;
+    return { count, windowStart };
+  }
+
   private async syncAll(): Promise<void> {
     const now = Date.now();
     await Promise.all(

@@ -6,6 +6,8 @@ import { Environment } from '@report-jobs/config';
 import { REPORT_JOB_NAME, REPORTS_QUEUE, reportJobOptions, type ReportJobData } from '@report-jobs/contract';
 import {
   bookkeepingKeys,
+  checkEvictionPolicy,
+  classifyRedisError,
   createProducerConnection,
   JobSnapshotReader,
   QueueCountsReader,
@@ -59,8 +61,8 @@ export interface IndexEntry {
 
 /**
  * The API's only door to Redis: adds, reads, terminates and purges jobs, and pages
- * through the creation-time index. It runs no worker. Every Redis failure leaves here
- * as ServiceUnavailableError (503), after being logged.
+ * through the creation-time index. It runs no worker. A Redis outage leaves here as
+ * ServiceUnavailableError (503), after being logged; any other Redis error as a fault (500).
  */
 @Injectable()
 export class JobStore implements OnApplicationShutdown {
@@ -76,6 +78,7 @@ export class JobStore implements OnApplicationShutdown {
     this.redis = createProducerConnection(env.REDIS_URL);
     // Without listeners, an 'error' event would crash the process during an outage.
     this.redis.on('error', (error) => this.logger.warn(`Redis connection: ${error.message}`));
+    checkEvictionPolicy(this.redis, this.logger);
     this.redis.defineCommand('reportJobRequestTermination', { numberOfKeys: 2, lua: REQUEST_TERMINATION_SCRIPT });
     this.redis.defineCommand('reportJobAddRequests', { numberOfKeys: 1, lua: ADD_REQUESTS_SCRIPT });
     this.redis.defineCommand('reportJobIndex', { numberOfKeys: 2, lua: INDEX_JOB_SCRIPT });
@@ -239,6 +242,12 @@ export class JobStore implements OnApplicationShutdown {
     this.redis.disconnect();
   }
 
+  /**
+   * Runs Redis commands, turning an outage into ServiceUnavailableError (503), which says
+   * whether the commands may have taken effect. Any other failure is a fault, not an
+   * outage: it leaves as an error the problem filter answers 500 and logs with the
+   * request id.
+   */
   private async guard<T>(what: string, operation: () => Promise<T>): Promise<T> {
     // Until the connection is ready BullMQ would wait for it; answer at once instead.
     if (this.redis.status !== 'ready') {
@@ -248,8 +257,10 @@ export class JobStore implements OnApplicationShutdown {
       return await operation();
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error);
-      this.logger.error(`Could not ${what}: ${message}`);
-      throw new ServiceUnavailableError(message);
+      const failure = classifyRedisError(error);
+      if (failure === 'unexpected') throw new Error(`Could not ${what}: ${message}`, { cause: error });
+      this.logger.warn(`Could not ${what} (${failure}): ${message}`);
+      throw new ServiceUnavailableError(message, failure === 'no-answer');
     }
   }
 }

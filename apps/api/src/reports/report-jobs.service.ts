@@ -14,7 +14,7 @@ import {
 import type { GoneRecord, JobLookup } from '@report-jobs/queue';
 import type { Caller } from '../http/caller';
 import { ApiMetrics } from '../metrics/api-metrics';
-import { ProblemException } from '../http/problem-details';
+import { ProblemException, ServiceUnavailableError } from '../http/problem-details';
 import type { CreateReportJobDto } from './dto/create-report-job.dto';
 import type { StatusPayload } from './dto/report-job.responses';
 import { fingerprintOf, instanceIdForKey } from './idempotency';
@@ -50,6 +50,20 @@ export interface JobPage {
   next?: IndexEntry;
 }
 
+/** Redis was unreachable or refused the add: no job was queued. */
+export class JobNotQueuedError extends ServiceUnavailableError {
+  override name = 'JobNotQueuedError';
+}
+
+/** Redis got the add but never answered: the job may have been queued under `instanceId`. */
+export class EnqueueUnconfirmedError extends ServiceUnavailableError {
+  override name = 'EnqueueUnconfirmedError';
+
+  constructor(readonly instanceId: string) {
+    super(`Redis did not confirm the job ${instanceId}`, true);
+  }
+}
+
 /** How many index entries one listing request may examine, as a multiple of the page size. */
 const LIST_SCAN_FACTOR = 5;
 
@@ -80,7 +94,7 @@ export class ReportJobsService {
     const started = { retryAfterSeconds: retryAfterForNewJob(input.delay_seconds) };
     if (idempotencyKey === undefined) {
       const instanceId = randomUUID();
-      await this.store.add(instanceId, data, Date.now());
+      await this.enqueue(instanceId, data);
       return this.created(instanceId, input, started);
     }
     const instanceId = instanceIdForKey(await this.store.idempotencySecret(), caller.principal, idempotencyKey);
@@ -91,7 +105,7 @@ export class ReportJobsService {
     if (this.checkSameRequest(await this.store.lookup(instanceId), data.requestFingerprint)) {
       return { instanceId, created: false, ...started };
     }
-    await this.store.add(instanceId, data, Date.now());
+    await this.enqueue(instanceId, data);
     // Concurrent repeats all add; BullMQ keeps the first job. Its body must be this one, and
     // the request whose submission id it kept is the one that created it (this read is
     // needed anyway, so telling costs no extra round trip).
@@ -104,6 +118,20 @@ export class ReportJobsService {
   private created(instanceId: string, input: ReportJobInput, started: { retryAfterSeconds: number }): StartedJob {
     this.metrics.jobCreated(input.operation);
     return { instanceId, created: true, ...started };
+  }
+
+  /**
+   * Adds the job; a failure says whether it was queued. When Redis got the add and no
+   * answer came back (a timeout, a lost connection), it may have executed it: the error
+   * then names the job, so that the client can look before submitting again.
+   */
+  private async enqueue(instanceId: string, data: ReportJobData): Promise<void> {
+    try {
+      await this.store.add(instanceId, data, Date.now());
+    } catch (error) {
+      if (!(error instanceof ServiceUnavailableError)) throw error;
+      throw error.mayHaveTakenEffect ? new EnqueueUnconfirmedError(instanceId) : new JobNotQueuedError(error.message);
+    }
   }
 
   /** True when the key was used before; 422 when it was used with another body. */

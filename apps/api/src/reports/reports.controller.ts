@@ -28,7 +28,7 @@ import { Environment } from '@report-jobs/config';
 import { callerOf } from '../http/caller';
 import { CountsAsSubmit } from '../rate-limit/rate-limit.guard';
 import { preferredWaitSeconds } from '../http/prefer';
-import { ProblemException } from '../http/problem-details';
+import { ProblemException, ServiceUnavailableError, UNAVAILABLE_RETRY_AFTER_SECONDS } from '../http/problem-details';
 import { publicBaseUrl, statusUrl } from '../http/public-url';
 import { decodeContinuationToken, encodeContinuationToken } from './continuation-token';
 import { CreateReportJobDto } from './dto/create-report-job.dto';
@@ -36,7 +36,7 @@ import { DEFAULT_PAGE_SIZE, ListReportJobsQuery } from './dto/list-report-jobs.q
 import { AcceptedResponse, JobListPage, ProblemDetails, PurgeResult, StatusPayload } from './dto/report-job.responses';
 import { IDEMPOTENCY_KEY_HEADER, parseIdempotencyKey } from './idempotency';
 import { JobWaiter } from './job-waiter';
-import { ReportJobsService, type JobStatus } from './report-jobs.service';
+import { EnqueueUnconfirmedError, JobNotQueuedError, ReportJobsService, type JobStatus } from './report-jobs.service';
 import { MIN_RETRY_AFTER_SECONDS } from './retry-after';
 
 const INSTANCE_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
@@ -112,7 +112,9 @@ export class ReportsController {
   @ApiUnsupportedMediaTypeResponse({ description: 'Content-Type is not application/json.', ...PROBLEM })
   @ApiUnprocessableEntityResponse({ description: 'The Idempotency-Key was used with another body.', ...PROBLEM })
   @ApiServiceUnavailableResponse({
-    description: 'Redis is unreachable; nothing was queued.',
+    description:
+      'Redis is unreachable: the job was not queued. Or Redis did not confirm the job in time: it may have ' +
+      'been queued, and the problem carries its instanceId and statusQueryGetUri to check.',
     headers: { 'Retry-After': { schema: { type: 'integer' } } },
     ...PROBLEM,
   })
@@ -122,13 +124,20 @@ export class ReportsController {
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<AcceptedResponse | StatusPayload> {
     const idempotencyKey = parseIdempotencyKey(request.headers[IDEMPOTENCY_KEY_HEADER]);
-    const started = await this.jobs.start(body, callerOf(request), request.id, idempotencyKey);
+    const started = await this.jobs.start(body, callerOf(request), request.id, idempotencyKey).catch((error: unknown) => {
+      throw this.submitProblem(error, request, idempotencyKey !== undefined);
+    });
     const urls = this.urls(request, started.instanceId);
     const waitMs = this.waiter.allowedWaitMs(preferredWaitSeconds(request.headers.prefer));
     if (waitMs > 0) {
-      const status = await this.awaitEnd(started.instanceId, request, waitMs);
+      // The job is queued: if Redis fails while waiting, the answer is still its 202, never
+      // a 503 that would have the client submit it again.
+      const status = await this.awaitEnd(started.instanceId, request, waitMs).catch((error: unknown) => {
+        if (error instanceof ServiceUnavailableError) return undefined;
+        throw error;
+      });
       reply.header('preference-applied', `wait=${waitMs / 1000}`);
-      if (!status.mapping.inProgress) {
+      if (status && !status.mapping.inProgress) {
         reply.status(200).header('location', urls.status).header('content-location', urls.status);
         return status.payload;
       }
@@ -292,6 +301,29 @@ export class ReportsController {
     checkInstanceId(instanceId);
     await this.jobs.purge(instanceId, callerOf(request));
     return { instancesDeleted: 1 };
+  }
+
+  /**
+   * The 503 of a failed submit says what became of the job: certainly not queued, or
+   * perhaps queued under an id the client can check (and a retry with the same
+   * Idempotency-Key lands on).
+   */
+  private submitProblem(error: unknown, request: FastifyRequest, idempotent: boolean): unknown {
+    const retryAfter = { 'retry-after': String(UNAVAILABLE_RETRY_AFTER_SECONDS) };
+    if (error instanceof EnqueueUnconfirmedError) {
+      const advice = idempotent
+        ? 'Retry with the same Idempotency-Key: it lands on this job, whether or not it was queued.'
+        : 'Check its statusQueryGetUri before submitting again, and send an Idempotency-Key so that a retry lands on the same job.';
+      const detail = `Redis did not confirm the job in time, so it may have been queued as ${error.instanceId}. ${advice}`;
+      return new ProblemException(503, detail, undefined, {
+        instanceId: error.instanceId,
+        statusQueryGetUri: this.urls(request, error.instanceId).status,
+      }).withHeaders(retryAfter);
+    }
+    if (error instanceof JobNotQueuedError) {
+      return new ProblemException(503, 'The job store is unavailable; the job was not queued. Try again after Retry-After.').withHeaders(retryAfter);
+    }
+    return error;
   }
 
   private async awaitEnd(

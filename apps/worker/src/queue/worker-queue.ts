@@ -3,7 +3,14 @@ import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { Environment } from '@report-jobs/config';
 import { REPORTS_QUEUE, type ReportJobData } from '@report-jobs/contract';
-import { bookkeepingKeys, createWorkerConnection, QueueCountsReader, type BookkeepingKeys, type QueueCounts } from '@report-jobs/queue';
+import {
+  bookkeepingKeys,
+  checkEvictionPolicy,
+  createWorkerConnection,
+  QueueCountsReader,
+  type BookkeepingKeys,
+  type QueueCounts,
+} from '@report-jobs/queue';
 
 /** The worker's handle on the queue for housekeeping (retention, key names), beside its BullMQ Worker. */
 @Injectable()
@@ -17,6 +24,7 @@ export class WorkerQueue implements OnApplicationShutdown {
   constructor(env: Environment) {
     this.redis = createWorkerConnection(env.REDIS_URL);
     this.redis.on('error', (error) => this.logger.warn(`Redis connection: ${error.message}`));
+    checkEvictionPolicy(this.redis, this.logger);
     this.queue = new Queue<ReportJobData>(REPORTS_QUEUE, { connection: this.redis });
     this.queue.on('error', (error) => this.logger.warn(`Queue: ${error.message}`));
     this.keys = bookkeepingKeys(this.queue);

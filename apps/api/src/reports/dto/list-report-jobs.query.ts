@@ -2,6 +2,7 @@ import { ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
 import { IsIn, IsInt, IsISO8601, IsOptional, IsString, Matches, Max, Min } from 'class-validator';
 import type { RuntimeStatus } from '@report-jobs/contract';
+import { RepeatableQueryParameter } from '../../http/validation';
 
 export const RUNTIME_STATUSES: RuntimeStatus[] = ['Pending', 'Running', 'Completed', 'Failed', 'Terminated'];
 export const DEFAULT_PAGE_SIZE = 100;
@@ -17,6 +18,7 @@ export class ListReportJobsQuery {
     example: ['Pending', 'Running'],
   })
   @IsOptional()
+  @RepeatableQueryParameter()
   @Transform(({ value }) => (value === undefined ? undefined : [value].flat().flatMap((v: unknown) => String(v).split(',')).map((v) => v.trim())))
   @IsIn(RUNTIME_STATUSES, { each: true, message: `runtimeStatus must be among ${RUNTIME_STATUSES.join(', ')}` })
   runtimeStatus?: RuntimeStatus[];

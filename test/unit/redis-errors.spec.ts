@@ -1,0 +1,50 @@
+import { ReplyError } from 'ioredis';
+import { classifyRedisError, isRedisUnavailable } from '@report-jobs/queue';
+
+const named = (name: string, message: string) => Object.assign(new Error(message), { name });
+const withCode = (code: string, message: string) => Object.assign(new Error(message), { code });
+
+describe('classifyRedisError', () => {
+  it.each([
+    ["Stream isn't writeable and enableOfflineQueue options is false", new Error("Stream isn't writeable and enableOfflineQueue options is false")],
+    ['connection refused', withCode('ECONNREFUSED', 'connect ECONNREFUSED 127.0.0.1:6379')],
+    ['all cluster nodes failed', named('ClusterAllFailedError', 'Failed to refresh slots cache.')],
+  ])('calls %s not sent', (_name, error) => {
+    expect(classifyRedisError(error)).toBe('not-sent');
+  });
+
+  it.each(['LOADING Redis is loading the dataset in memory', 'BUSY Redis is busy running a script', 'MASTERDOWN Link with MASTER is down',
+    "READONLY You can't write against a read only replica.", 'TRYAGAIN Multiple keys request during rehashing of slot',
+    'CLUSTERDOWN The cluster is down', "OOM command not allowed when used memory > 'maxmemory'.",
+    'MISCONF Redis is configured to save RDB snapshots, but it is currently not able to persist on disk.',
+  ])('calls the reply %s refused', (message) => {
+    expect(classifyRedisError(new ReplyError(message))).toBe('refused');
+  });
+
+  it.each([
+    ['a command timeout', new Error('Command timed out')],
+    ['a connection closed with commands in flight', new Error('Connection is closed.')],
+    ['retries exhausted', named('MaxRetriesPerRequestError', 'Reached the max retries per request limit (which is 1).')],
+    ['a connection reset', withCode('ECONNRESET', 'read ECONNRESET')],
+  ])('calls %s unanswered: the command may have run', (_name, error) => {
+    expect(classifyRedisError(error)).toBe('no-answer');
+  });
+
+  it.each([
+    ['WRONGTYPE', new ReplyError('WRONGTYPE Operation against a key holding the wrong kind of value')],
+    ['CROSSSLOT', new ReplyError("CROSSSLOT Keys in request don't hash to the same slot")],
+    ['a script error', new ReplyError('ERR user_script:1: Script attempted to access nonexistent global variable')],
+    ['a code bug', new TypeError("Cannot read properties of undefined (reading 'id')")],
+    ['a thrown string', 'LOADING'],
+    ['nothing', undefined],
+  ])('calls %s unexpected', (_name, error) => {
+    expect(classifyRedisError(error)).toBe('unexpected');
+    expect(isRedisUnavailable(error)).toBe(false);
+  });
+
+  it('classifies an aborted transaction by the error that aborted it', () => {
+    const aborted = (cause: Error) => Object.assign(new ReplyError('EXECABORT Transaction discarded because of previous errors.'), { previousErrors: [cause] });
+    expect(classifyRedisError(aborted(new ReplyError('OOM command not allowed')))).toBe('refused');
+    expect(classifyRedisError(aborted(new ReplyError('WRONGTYPE Operation against a key')))).toBe('unexpected');
+  });
+});
