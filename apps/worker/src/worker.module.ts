@@ -2,6 +2,7 @@ import { Module } from '@nestjs/common';
 import { LoggerModule } from 'nestjs-pino';
 import { AppConfigModule, Environment } from '@report-jobs/config';
 import { loggerOptions } from '@report-jobs/logging';
+import { TracingFlush } from '@report-jobs/tracing';
 import { HealthServer } from './health/health-server';
 import { OperationsModule } from './operations/operations.module';
 import { CancellationListener } from './processors/cancellation-listener';
@@ -28,6 +29,7 @@ import { RetentionSweeper } from './retention/retention-sweeper';
     CancellationListener,
     RetentionSweeper,
     HealthServer,
+    TracingFlush,
   ],
 })
 export class WorkerModule {}
