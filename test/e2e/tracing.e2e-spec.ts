@@ -1,4 +1,7 @@
 import { randomBytes } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { startApi, startWorker, type AppProcess } from '../support/apps';
 import { pollUntilDone, postJson, request } from '../support/http';
 import { ancestorsOf, SpanKind, startOtlpReceiver, type OtlpReceiver, type ReceivedSpan } from '../support/otlp-receiver';
@@ -214,20 +217,38 @@ describe('traces when the apps stop', () => {
 describe('tracing off', () => {
   let redis: TestRedis;
   let receiver: OtlpReceiver;
+  let dir: string;
 
   beforeAll(async () => {
     [redis, receiver] = await Promise.all([startTestRedis(), startOtlpReceiver()]);
+    dir = mkdtempSync(join(tmpdir(), 'report-jobs-modules-'));
   });
   afterAll(async () => {
     await Promise.all([redis?.close(), receiver?.close()]);
+    rmSync(dir, { recursive: true, force: true });
   });
+
+  /** Runs the app with a preload that lists, on exit, the modules it loaded. */
+  const listingModules = (env: Record<string, string>, name: string) => ({
+    ...env,
+    NODE_OPTIONS: `--require=${join(__dirname, '../support/report-loaded-modules.cjs')}`,
+    REPORT_LOADED_MODULES_TO: join(dir, name),
+  });
+  const openTelemetryModules = (name: string) => {
+    const loaded = readFileSync(join(dir, name), 'utf8').split('\n');
+    expect(loaded.some((path) => path.includes('/node_modules/bullmq/'))).toBe(true);
+    return loaded.filter((path) => /@opentelemetry|bullmq-otel/.test(path));
+  };
 
   it.each([
     ['no OTEL_* variable', () => ({})],
     ['OTEL_SDK_DISABLED=true', () => tracingOn(receiver, { OTEL_SDK_DISABLED: 'true' })],
     ['OTEL_TRACES_EXPORTER=none', () => tracingOn(receiver, { OTEL_TRACES_EXPORTER: 'none' })],
-  ])('with %s the apps run jobs, send nothing and log no trace ids', async (_case, env) => {
-    const [api, worker] = await Promise.all([startApi(redis.url, env()), startWorker(redis.url, env())]);
+  ])('with %s the apps run jobs, load and send nothing of tracing, and log no trace ids', async (_case, env) => {
+    const [api, worker] = await Promise.all([
+      startApi(redis.url, listingModules(env(), 'api')),
+      startWorker(redis.url, listingModules(env(), 'worker')),
+    ]);
     const accepted = await postJson(`${api.url}/api/jobs/reports`, { customer_id: 'cust-1', delay_seconds: 0 }, { traceparent: incomingTrace().traceparent });
     const done = (await pollUntilDone(accepted.body.statusQueryGetUri as string)).at(-1)!;
     expect(done.body.runtimeStatus).toBe('Completed');
@@ -236,6 +257,8 @@ describe('tracing off', () => {
     expect(await worker.stop()).toBe(0);
 
     expect(receiver.requestCount()).toBe(0);
+    expect(openTelemetryModules('api')).toEqual([]);
+    expect(openTelemetryModules('worker')).toEqual([]);
     const lines = [...api.logLines(), ...worker.logLines()];
     expect(lines.some((line) => line.instanceId === accepted.body.instanceId)).toBe(true);
     expect(lines.filter((line) => 'trace_id' in line || 'span_id' in line)).toEqual([]);
