@@ -17,7 +17,7 @@ import { parseArgs } from './lib/options.mjs';
 import { stopAll } from './lib/processes.mjs';
 import { provideRedis } from './lib/redis.mjs';
 import { buildRows, renderMarkdown, writeResults } from './lib/report.mjs';
-import { snapshotBuild, SYSTEMS } from './lib/systems.mjs';
+import { snapshotBuild, SYSTEMS, traceOursToSink } from './lib/systems.mjs';
 
 const BENCH = dirname(fileURLToPath(import.meta.url));
 const ROOT = dirname(BENCH);
@@ -82,6 +82,7 @@ async function main() {
   const redis = await provideRedis(LOGS);
   try {
     const meta = await describeMachine(redis, builtAt);
+    const sink = settings.tracing ? await traceOursToSink(LOGS) : undefined;
     // Ours first, then the baseline, each from an empty Redis and with its own processes.
     const results = {};
     for (const system of [SYSTEMS.ours, SYSTEMS.baseline]) {
@@ -91,6 +92,7 @@ async function main() {
     const markdown = renderMarkdown(meta, settings, rows, results);
     writeResults(RESULTS, markdown, { meta, settings, rows, results });
     process.stdout.write(markdown);
+    await sink?.stop();
     console.error(`[bench] written to ${join(RESULTS, 'latest.md')} and latest.json`);
   } finally {
     await redis.stop();

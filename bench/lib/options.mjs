@@ -27,12 +27,15 @@ export const MODES = {
 /** autocannon settings shared by every HTTP load run. */
 export const LOAD = { connections: 50, pipelining: 1 };
 
-const USAGE = 'usage: npm run bench [-- --quick]';
+const USAGE = 'usage: npm run bench [-- [--quick] [--tracing]]';
 
 export function parseArgs(argv) {
   let mode = 'full';
+  // Ours with OpenTelemetry traces on, sent to a local sink (lib/otlp-sink.mjs).
+  let tracing = false;
   for (const arg of argv) {
     if (arg === '--quick') mode = 'quick';
+    else if (arg === '--tracing') tracing = true;
     else if (arg === '--help' || arg === '-h') {
       console.log(USAGE);
       process.exit(0);
@@ -40,5 +43,5 @@ export function parseArgs(argv) {
       throw new Error(`unknown argument ${arg}; ${USAGE}`);
     }
   }
-  return { mode, ...MODES[mode] };
+  return { mode, tracing, ...MODES[mode] };
 }

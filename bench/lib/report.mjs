@@ -98,6 +98,7 @@ export function renderMarkdown(meta, settings, rows, results) {
       `Load generator, apps and Redis share the ${meta.cores} cores, so read ratios rather than absolute figures.`,
     `- apps run with NODE_ENV=production and LOG_LEVEL=info (the default users run): ours writes a JSON log line per request ` +
       'and two per job; the baseline (bench/baseline: plain Fastify + BullMQ, bare BullMQ Worker, concurrency 10) logs nothing.',
+    `- ours' OpenTelemetry traces: ${settings.tracing ? 'on, every span sampled, sent over OTLP/HTTP to a local sink process' : 'off (the default)'}.`,
     `- status GETs: ${settings.nearEmptyQueue} waiting jobs ("near-empty") vs ${settings.backlog.toLocaleString('en-US')}; oldest = first added, next in line.`,
     `- e2e: ${settings.e2eJobs} sequential jobs (after ${settings.e2eWarmupJobs} warm-up), status polled every ~1 ms; ` +
       '"finishedOn" rows use the worker\'s own completion stamp instead, free of polling delay.',

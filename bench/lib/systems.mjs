@@ -23,11 +23,14 @@ export const SYSTEMS = {
     label: 'ours',
     apiMain: join(SNAPSHOT, API_MAIN),
     workerMain: join(SNAPSHOT, WORKER_MAIN),
+    /** Set by --tracing: the OTEL_* variables that send ours' traces to the local sink. */
+    env: {},
   },
   baseline: {
     label: 'baseline',
     apiMain: join(BENCH, 'baseline/server.mjs'),
     workerMain: join(BENCH, 'baseline/worker.mjs'),
+    env: {},
   },
 };
 
@@ -78,6 +81,25 @@ function appEnv(redisUrl, extra) {
 }
 
 /**
+ * Starts the OTLP sink and points ours at it (over OTLP/HTTP with protobuf, the SDK's
+ * default), every span sampled: the most tracing can cost.
+ */
+export async function traceOursToSink(logDir) {
+  const port = await freePort();
+  const sink = startProcess({
+    name: 'OTLP sink',
+    command: process.execPath,
+    args: [join(BENCH, 'lib/otlp-sink.mjs'), String(port)],
+    env: { PATH: process.env.PATH ?? '' },
+    logFile: join(logDir, 'otlp-sink.log'),
+  });
+  const url = `http://127.0.0.1:${port}`;
+  await waitReady(sink, url);
+  SYSTEMS.ours.env = { OTEL_EXPORTER_OTLP_ENDPOINT: url };
+  return sink;
+}
+
+/**
  * Starts the API. Its metrics are on (the default users run) on a free port of their own;
  * `{ metrics: false }` runs it with METRICS_PORT=0, to measure what metrics cost.
  */
@@ -94,6 +116,7 @@ export async function startApi(system, redisUrl, logDir, { metrics = true } = {}
       HOST: '127.0.0.1',
       API_KEYS: `bench:${API_KEY}`,
       ...NEVER_LIMITED,
+      ...system.env,
     }),
     logFile: join(logDir, `${system.label}-api.log`),
   });
@@ -111,7 +134,7 @@ export async function startWorkers(system, redisUrl, logDir, count, tag) {
       name: `${system.label} worker ${i}`,
       command: process.execPath,
       args: [system.workerMain],
-      env: appEnv(redisUrl, { WORKER_HEALTH_PORT: String(port) }),
+      env: appEnv(redisUrl, { WORKER_HEALTH_PORT: String(port), ...system.env }),
       logFile: join(logDir, `${system.label}-worker-${tag}-${i}.log`),
     });
     proc.url = `http://127.0.0.1:${port}`;

@@ -77,6 +77,37 @@ describe('validateEnvironment', () => {
     expect(() => validateEnvironment({ NODE_ENV: 'production', SIMULATED_FAILURES: 'c=1' })).toThrow(/SIMULATED_FAILURES/);
   });
 
+  it('accepts the standard tracing variables', () => {
+    const tracing = {
+      OTEL_EXPORTER_OTLP_ENDPOINT: 'http://otel-collector:4318',
+      OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json',
+      OTEL_TRACES_EXPORTER: 'otlp, console',
+      OTEL_SERVICE_NAME: 'reports-eu',
+      OTEL_SDK_DISABLED: 'FALSE',
+      OTEL_TRACES_SAMPLER: 'parentbased_traceidratio',
+      OTEL_TRACES_SAMPLER_ARG: '0.1',
+    };
+    expect(validateEnvironment(tracing)).toMatchObject({ ...tracing, OTEL_TRACES_SAMPLER_ARG: 0.1 });
+  });
+
+  it.each([
+    ['OTEL_EXPORTER_OTLP_PROTOCOL', 'http'],
+    ['OTEL_EXPORTER_OTLP_TRACES_PROTOCOL', 'json'],
+    ['OTEL_TRACES_EXPORTER', 'jaeger'],
+    ['OTEL_TRACES_EXPORTER', 'otlp,none'],
+    ['OTEL_SDK_DISABLED', 'yes'],
+    ['OTEL_TRACES_SAMPLER', 'ratio'],
+    ['OTEL_TRACES_SAMPLER_ARG', '2'],
+    ['OTEL_TRACES_SAMPLER_ARG', 'half'],
+  ])('refuses %s=%s, which the tracing SDK would silently ignore', (name, value) => {
+    expect(() => validateEnvironment({ [name]: value })).toThrow(new RegExp(`${name}="${value}"`));
+  });
+
+  it('refuses a malformed collector URL without echoing it (it may hold credentials)', () => {
+    expect(() => validateEnvironment({ OTEL_EXPORTER_OTLP_ENDPOINT: 'collector:s3cret@4318' })).toThrow(/OTEL_EXPORTER_OTLP_ENDPOINT=\(hidden\)/);
+    expect(() => validateEnvironment({ OTEL_EXPORTER_OTLP_ENDPOINT: 'collector:s3cret@4318' })).not.toThrow(/s3cret/);
+  });
+
   it('lists every variable it reads', () => {
     expect(environmentVariableNames()).toEqual(expect.arrayContaining(['PORT', 'REDIS_URL', 'PUBLIC_BASE_URL', 'SIMULATED_FAILURES']));
   });

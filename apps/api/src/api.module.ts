@@ -3,6 +3,7 @@ import { APP_FILTER, APP_PIPE } from '@nestjs/core';
 import { LoggerModule } from 'nestjs-pino';
 import { AppConfigModule, Environment } from '@report-jobs/config';
 import { loggerOptions } from '@report-jobs/logging';
+import { TracingFlush } from '@report-jobs/tracing';
 import { ProblemDetailsFilter } from './http/problem-details';
 import { strictValidationPipe } from './http/validation';
 import { AuthModule } from './auth/auth.module';
@@ -30,6 +31,7 @@ import { ReportsModule } from './reports/reports.module';
   providers: [
     { provide: APP_PIPE, useFactory: strictValidationPipe },
     { provide: APP_FILTER, useClass: ProblemDetailsFilter },
+    TracingFlush,
   ],
 })
 export class ApiModule {}

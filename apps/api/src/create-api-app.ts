@@ -4,6 +4,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Logger } from 'nestjs-pino';
 import type { Environment } from '@report-jobs/config';
 import { exitGracefullyOnSignals } from '@report-jobs/lifecycle';
+import { recordHttpRoute, tracingActive } from '@report-jobs/tracing';
 import { ApiModule } from './api.module';
 import { CONTINUATION_TOKEN_HEADER } from './reports/reports.controller';
 import { answerClientError } from './http/client-error';
@@ -43,6 +44,14 @@ export async function createApiApp(env: Environment): Promise<NestFastifyApplica
     reply.headers(SECURITY_HEADERS).header(REQUEST_ID_HEADER, request.id);
     done();
   });
+  // Server spans named by route (POST /api/jobs/reports/:instanceId), not by URL; only
+  // with tracing on, so that it costs nothing otherwise.
+  if (tracingActive()) {
+    fastify.addHook('onRequest', (request, _reply, done) => {
+      if (request.routeOptions.url) recordHttpRoute(request.routeOptions.url);
+      done();
+    });
+  }
   // Requests still in flight when the server starts closing end their connection with the
   // answer; a keep-alive connection left idle after close() began would hold the shutdown
   // until the client's keep-alive timeout.

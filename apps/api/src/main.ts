@@ -1,3 +1,4 @@
+import './tracing';
 import 'reflect-metadata';
 import { validateEnvironment } from '@report-jobs/config';
 import { createApiApp } from './create-api-app';

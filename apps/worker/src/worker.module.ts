@@ -2,6 +2,7 @@ import { Module } from '@nestjs/common';
 import { LoggerModule } from 'nestjs-pino';
 import { AppConfigModule, Environment } from '@report-jobs/config';
 import { loggerOptions } from '@report-jobs/logging';
+import { TracingFlush } from '@report-jobs/tracing';
 import { HealthServer } from './health/health-server';
 import { WorkerMetrics } from './metrics/worker-metrics';
 import { OperationsModule } from './operations/operations.module';
@@ -30,6 +31,7 @@ import { RetentionSweeper } from './retention/retention-sweeper';
     RetentionSweeper,
     HealthServer,
     WorkerMetrics,
+    TracingFlush,
   ],
 })
 export class WorkerModule {}

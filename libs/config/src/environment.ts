@@ -4,6 +4,7 @@ import {
   IsBoolean,
   IsIn,
   IsInt,
+  IsNumber,
   IsOptional,
   IsString,
   IsUrl,
@@ -26,6 +27,19 @@ const toInteger = ({ value }: { value: unknown }) => {
 const toOptionalString = ({ value }: { value: unknown }) => (value === '' ? undefined : value);
 /** Bounds of one attempt's time limit, JOB_TIMEOUT_SECONDS and OPERATION_TIMEOUTS alike (timers overflow past 2^31 ms). */
 const ATTEMPT_TIMEOUT_SECONDS = { min: 1, max: 86_400 };
+const toOptionalNumber = ({ value }: { value: unknown }) => {
+  if (value === undefined || value === '') return undefined;
+  return typeof value === 'string' && value.trim() !== '' && Number.isFinite(Number(value)) ? Number(value) : value;
+};
+const OTLP_PROTOCOLS = ['grpc', 'http/protobuf', 'http/json'];
+const OTEL_SAMPLERS = [
+  'always_on',
+  'always_off',
+  'traceidratio',
+  'parentbased_always_on',
+  'parentbased_always_off',
+  'parentbased_traceidratio',
+];
 /** principal:key pairs separated by commas; principals and keys without spaces, commas or colons. */
 const KEY_LIST = /^\s*[A-Za-z0-9._-]{1,64}:[^\s,:]{8,256}\s*(,\s*[A-Za-z0-9._-]{1,64}:[^\s,:]{8,256}\s*)*$/;
 
@@ -247,6 +261,64 @@ export class Environment {
   @IsOptional()
   @IsString()
   SIMULATED_FAILURES?: string;
+
+  // Traces: the standard OpenTelemetry variables, read by its SDK (libs/tracing) and
+  // checked here so that a typo stops the app instead of silently turning tracing off.
+
+  /** OTLP collector base URL (…/v1/traces is appended for HTTP); setting it turns tracing on. */
+  @Transform(toOptionalString)
+  @IsOptional()
+  @IsUrl({ protocols: ['http', 'https'], require_tld: false, require_protocol: true })
+  OTEL_EXPORTER_OTLP_ENDPOINT?: string;
+
+  /** Full URL for traces only, instead of the base URL above. */
+  @Transform(toOptionalString)
+  @IsOptional()
+  @IsUrl({ protocols: ['http', 'https'], require_tld: false, require_protocol: true })
+  OTEL_EXPORTER_OTLP_TRACES_ENDPOINT?: string;
+
+  @Transform(toOptionalString)
+  @IsOptional()
+  @IsIn(OTLP_PROTOCOLS)
+  OTEL_EXPORTER_OTLP_PROTOCOL?: string;
+
+  @Transform(toOptionalString)
+  @IsOptional()
+  @IsIn(OTLP_PROTOCOLS)
+  OTEL_EXPORTER_OTLP_TRACES_PROTOCOL?: string;
+
+  /** Where spans go: otlp, console, zipkin, or none (tracing off). */
+  @Transform(toOptionalString)
+  @IsOptional()
+  @Matches(/^\s*(otlp|console|zipkin|none)\s*(,\s*(otlp|console|zipkin)\s*)*$/, {
+    message: 'OTEL_TRACES_EXPORTER must be otlp, console, zipkin (comma-separated) or none',
+  })
+  OTEL_TRACES_EXPORTER?: string;
+
+  /** Service name on the spans; report-jobs-api / report-jobs-worker by default. */
+  @Transform(toOptionalString)
+  @IsOptional()
+  @Matches(/^\S.{0,254}$/, { message: 'OTEL_SERVICE_NAME must be 1 to 255 characters' })
+  OTEL_SERVICE_NAME?: string;
+
+  /** true keeps tracing off whatever else is set. */
+  @Transform(toOptionalString)
+  @IsOptional()
+  @Matches(/^\s*(true|false)\s*$/i, { message: 'OTEL_SDK_DISABLED must be true or false' })
+  OTEL_SDK_DISABLED?: string;
+
+  @Transform(toOptionalString)
+  @IsOptional()
+  @IsIn(OTEL_SAMPLERS)
+  OTEL_TRACES_SAMPLER?: string;
+
+  /** The ratio of the traceidratio samplers, 0 to 1. */
+  @Transform(toOptionalNumber)
+  @IsOptional()
+  @IsNumber()
+  @Min(0)
+  @Max(1)
+  OTEL_TRACES_SAMPLER_ARG?: number;
 }
 
 /** Variables without a default (so absent from `new Environment()`). */
@@ -258,10 +330,19 @@ const OPTIONAL_VARIABLES = [
   'API_KEYS_FILE',
   'ADMIN_API_KEYS',
   'CORS_ORIGINS',
+  'OTEL_EXPORTER_OTLP_ENDPOINT',
+  'OTEL_EXPORTER_OTLP_TRACES_ENDPOINT',
+  'OTEL_EXPORTER_OTLP_PROTOCOL',
+  'OTEL_EXPORTER_OTLP_TRACES_PROTOCOL',
+  'OTEL_TRACES_EXPORTER',
+  'OTEL_SERVICE_NAME',
+  'OTEL_SDK_DISABLED',
+  'OTEL_TRACES_SAMPLER',
+  'OTEL_TRACES_SAMPLER_ARG',
 ];
 
-/** Never echoed in error messages or logs (a Redis URL may carry a password). */
-const SECRET_VARIABLES = ['API_KEYS', 'ADMIN_API_KEYS', 'REDIS_URL'];
+/** Never echoed in error messages or logs (a Redis or collector URL may carry a password). */
+const SECRET_VARIABLES = ['API_KEYS', 'ADMIN_API_KEYS', 'REDIS_URL', 'OTEL_EXPORTER_OTLP_ENDPOINT', 'OTEL_EXPORTER_OTLP_TRACES_ENDPOINT'];
 
 export class InvalidEnvironmentError extends Error {
   override name = 'InvalidEnvironmentError';

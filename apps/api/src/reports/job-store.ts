@@ -17,6 +17,7 @@ import {
   type JobSnapshot,
   type QueueCounts,
 } from '@report-jobs/queue';
+import { queueTelemetry } from '@report-jobs/tracing';
 import { ServiceUnavailableError } from '../http/problem-details';
 
 /** Marks a running job for termination and tells the workers, only if the job still exists. */
@@ -82,7 +83,7 @@ export class JobStore implements OnApplicationShutdown {
     this.redis.defineCommand('reportJobRequestTermination', { numberOfKeys: 2, lua: REQUEST_TERMINATION_SCRIPT });
     this.redis.defineCommand('reportJobAddRequests', { numberOfKeys: 1, lua: ADD_REQUESTS_SCRIPT });
     this.redis.defineCommand('reportJobIndex', { numberOfKeys: 2, lua: INDEX_JOB_SCRIPT });
-    this.queue = new Queue<ReportJobData>(REPORTS_QUEUE, { connection: this.redis });
+    this.queue = new Queue<ReportJobData>(REPORTS_QUEUE, { connection: this.redis, telemetry: queueTelemetry() });
     this.queue.on('error', (error) => this.logger.warn(`Queue: ${error.message}`));
     this.reader = new JobSnapshotReader(this.redis, this.queue);
     this.countsReader = new QueueCountsReader(this.redis, this.queue);

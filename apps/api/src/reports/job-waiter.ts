@@ -1,6 +1,7 @@
 import { BeforeApplicationShutdown, Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
 import { QueueEvents } from 'bullmq';
 import type { Redis } from 'ioredis';
+import { AsyncResource } from 'node:async_hooks';
 import { Environment } from '@report-jobs/config';
 import { REPORTS_QUEUE } from '@report-jobs/contract';
 import { createWorkerConnection } from '@report-jobs/queue';
@@ -18,6 +19,12 @@ export class JobWaiter implements BeforeApplicationShutdown, OnApplicationShutdo
   private connection?: Redis;
   private closing = false;
   private readonly waiting = new Map<string, Set<() => void>>();
+  /**
+   * The reader is started by the first waiting request but serves the whole process: it
+   * runs in the context of the app's start, not of that request, or every event it reads
+   * afterwards would be traced (and logged) as part of that long-gone request.
+   */
+  private readonly startOutsideRequest = AsyncResource.bind(() => this.start());
 
   constructor(private readonly env: Environment) {}
 
@@ -34,7 +41,7 @@ export class JobWaiter implements BeforeApplicationShutdown, OnApplicationShutdo
    */
   async waitForEnd(instanceId: string, ms: number, hasEnded: () => Promise<boolean>): Promise<void> {
     if (ms <= 0 || this.closing) return;
-    this.start();
+    this.startOutsideRequest();
     await new Promise<void>((resolve) => {
       const done = () => {
         clearTimeout(timer);

@@ -5,6 +5,7 @@ import { Environment } from '@report-jobs/config';
 import { REPORTS_QUEUE, type ReportJobData, type ReportJobOutput } from '@report-jobs/contract';
 import { createWorkerConnection } from '@report-jobs/queue';
 import { WorkerMetrics } from '../metrics/worker-metrics';
+import { queueTelemetry } from '@report-jobs/tracing';
 import { ReportJobProcessor, SHUTDOWN_REASON, type ReportJob } from './report-job.processor';
 
 /**
@@ -54,6 +55,7 @@ export class ReportWorker implements OnApplicationBootstrap, BeforeApplicationSh
       concurrency: env.WORKER_CONCURRENCY,
       lockDuration: env.WORKER_LOCK_DURATION_MS,
       stalledInterval: env.WORKER_LOCK_DURATION_MS,
+      telemetry: queueTelemetry(),
     });
     this.worker.on('error', (error) => this.logger.error(`Worker: ${error.message}`));
     this.worker.on('failed', (job, error) => {

@@ -1,0 +1,3 @@
+export * from './tracing';
+export * from './tracing-switch';
+export * from './tracing-flush';
