@@ -125,7 +125,8 @@ export class ReportsController {
     const started = await this.jobs.start(body, callerOf(request), request.id, idempotencyKey);
     const urls = this.urls(request, started.instanceId);
     const waitMs = this.waiter.allowedWaitMs(preferredWaitSeconds(request.headers.prefer));
-    if (waitMs > 0) {
+    // A repeat whose job is gone has nothing to wait for: it answers 202 with the URLs at once.
+    if (waitMs > 0 && !started.gone) {
       const status = await this.awaitEnd(started.instanceId, request, waitMs);
       reply.header('preference-applied', `wait=${waitMs / 1000}`);
       if (!status.mapping.inProgress) {
@@ -302,7 +303,13 @@ export class ReportsController {
   ): Promise<JobStatus> {
     const caller = callerOf(request);
     const read = () => this.jobs.status(instanceId, caller, options);
-    await this.waiter.waitForEnd(instanceId, waitMs, async () => !(await read()).mapping.inProgress);
+    // A job that is gone (410) or unknown (404) has ended as far as waiting goes.
+    const hasEnded = () =>
+      read().then(
+        (status) => !status.mapping.inProgress,
+        (error: unknown) => error instanceof ProblemException,
+      );
+    await this.waiter.waitForEnd(instanceId, waitMs, hasEnded);
     return read();
   }
 

@@ -10,7 +10,7 @@ import {
   type ReportOperation,
   type ReportProgress,
 } from '@report-jobs/contract';
-import { TERMINATE_FIELD } from '@report-jobs/queue';
+import { TERMINATE_FIELD, terminationMessage } from '@report-jobs/queue';
 import { OPERATION_HANDLERS, OperationError, type OperationHandler } from '../operations/operation-handler';
 import { WorkerQueue } from '../queue/worker-queue';
 import { TerminationRequests } from './termination-requests';
@@ -110,7 +110,7 @@ export class ReportJobProcessor implements OnModuleInit {
       }
       const abortReason = String(shutdownSignal.reason ?? '');
       if (shutdownSignal.aborted && abortReason.startsWith(TERMINATION_PREFIX)) {
-        throw new OperationError(`Terminated: ${abortReason.slice(TERMINATION_PREFIX.length)}`, false);
+        throw await this.terminated(job, abortReason.slice(TERMINATION_PREFIX.length));
       }
       if (shutdownSignal.aborted) {
         throw new AttemptInterrupted('Interrupted because the worker shuts down');
@@ -131,7 +131,22 @@ export class ReportJobProcessor implements OnModuleInit {
       const stored = await this.workerQueue.redis.hget(this.workerQueue.queue.toKey(job.id!), TERMINATE_FIELD);
       if (stored) reason = (JSON.parse(stored) as { reason: string }).reason;
     }
-    if (reason !== undefined) throw new OperationError(`Terminated: ${reason}`, false);
+    if (reason !== undefined) throw await this.terminated(job, reason);
+  }
+
+  /**
+   * Records on the job that it ends by termination (while this worker still holds it),
+   * then gives the error that fails it for good. Without the record, the failure would
+   * read as an ordinary Failed.
+   */
+  private async terminated(job: ReportJob, reason: string): Promise<OperationError> {
+    try {
+      await this.workerQueue.lifecycle.recordTermination(job.id!, job.token ?? '', { reason, at: Date.now() });
+    } catch (error) {
+      // The job still must not run on: it ends Failed (with the termination as its error).
+      this.logger.warn(`Could not record the termination: ${error instanceof Error ? error.message : error}`);
+    }
+    return new OperationError(terminationMessage(reason), false);
   }
 
   /** A job that waited too long for a worker is not worth starting any more. */

@@ -3,15 +3,16 @@ import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { Environment } from '@report-jobs/config';
 import { REPORTS_QUEUE, type ReportJobData } from '@report-jobs/contract';
-import { bookkeepingKeys, createWorkerConnection, type BookkeepingKeys } from '@report-jobs/queue';
+import { bookkeepingKeys, createWorkerConnection, JobLifecycle, type BookkeepingKeys } from '@report-jobs/queue';
 
-/** The worker's handle on the queue for housekeeping (retention, key names), beside its BullMQ Worker. */
+/** The worker's handle on the queue for housekeeping (retention, terminations, key names), beside its BullMQ Worker. */
 @Injectable()
 export class WorkerQueue implements OnApplicationShutdown {
   private readonly logger = new Logger(WorkerQueue.name);
   readonly redis: Redis;
   readonly queue: Queue<ReportJobData>;
   readonly keys: BookkeepingKeys;
+  readonly lifecycle: JobLifecycle;
 
   constructor(env: Environment) {
     this.redis = createWorkerConnection(env.REDIS_URL);
@@ -19,6 +20,7 @@ export class WorkerQueue implements OnApplicationShutdown {
     this.queue = new Queue<ReportJobData>(REPORTS_QUEUE, { connection: this.redis });
     this.queue.on('error', (error) => this.logger.warn(`Queue: ${error.message}`));
     this.keys = bookkeepingKeys(this.queue);
+    this.lifecycle = new JobLifecycle(this.redis, this.queue, env.JOB_GONE_RETENTION_SECONDS * 1000);
   }
 
   async onApplicationShutdown(): Promise<void> {
