@@ -87,6 +87,7 @@ export class ReportJobProcessor implements OnModuleInit {
     const handler = this.handlers.get(input.operation)!;
     const attempt = job.attemptsStarted;
     await this.checkTerminationRequest(job);
+    this.checkStallBudget(job);
     this.checkQueueWait(job);
     this.failures.apply(input.customer_id, attempt);
 
@@ -149,6 +150,24 @@ export class ReportJobProcessor implements OnModuleInit {
     return new OperationError(terminationMessage(reason), false);
   }
 
+  /**
+   * Attempts lost to crashes (a worker that died, or lost its lock, while running the job:
+   * BullMQ's stalled count) spend the job's own attempts, like failed ones. A job with none
+   * left fails for good here, instead of running again or being failed by BullMQ's own
+   * stall limit while it still has attempts.
+   */
+  private checkStallBudget(job: ReportJob): void {
+    const attempts = job.opts.attempts ?? 1;
+    const crashes = job.stalledCounter ?? 0;
+    if (crashes > 0 && job.attemptsMade + crashes >= attempts) {
+      throw new OperationError(
+        `Attempts used up by crashes: the worker running the job stopped without finishing it ${crashes} time(s), ` +
+          `and ${job.attemptsMade} attempt(s) failed, of ${attempts} allowed`,
+        false,
+      );
+    }
+  }
+
   /** A job that waited too long for a worker is not worth starting any more. */
   private checkQueueWait(job: ReportJob): void {
     const limit = this.env.JOB_QUEUE_WAIT_LIMIT_SECONDS;
@@ -168,12 +187,14 @@ export class ReportJobProcessor implements OnModuleInit {
       this.logger.info('Attempt interrupted by shutdown');
       return error;
     }
-    const lastAttempt = job.attemptsStarted >= (job.opts.attempts ?? 1);
+    // Crashed attempts count too: this failure may spend the last one BullMQ thinks is left.
+    const lastAttempt = job.attemptsMade + 1 + (job.stalledCounter ?? 0) >= (job.opts.attempts ?? 1);
     if (error instanceof OperationError) {
       this.logger.warn({ retryable: error.retryable, lastAttempt }, `Attempt failed: ${error.message}`);
-      return error.retryable ? new Error(error.message) : new UnrecoverableError(error.message);
+      return error.retryable && !lastAttempt ? new Error(error.message) : new UnrecoverableError(error.message);
     }
     this.logger.error({ err: error, lastAttempt }, 'Attempt failed unexpectedly');
-    return new Error('The operation failed unexpectedly');
+    const message = 'The operation failed unexpectedly';
+    return lastAttempt ? new UnrecoverableError(message) : new Error(message);
   }
 }
