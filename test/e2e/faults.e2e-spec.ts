@@ -89,6 +89,67 @@ describeWithOwnRedis('faults', () => {
     }
   });
 
+  it('runs a crashed worker’s job on another worker at the default lock settings', async () => {
+    // WORKER_LOCK_DURATION_MS left at its default: recovery is bounded by 1.5 times it.
+    const doomed = await worker();
+    const job = await submit({ customer_id: 'kill-defaults', delay_seconds: 3 });
+    await waitFor('the doomed worker to start the job', async () => logged(doomed, 'Attempt started').some((line) => line.id === job.id));
+    const survivor = await worker();
+    await doomed.stop('SIGKILL');
+
+    const [final] = await settle('worker killed (SIGKILL), default lock settings', [job]);
+    expect(final.body).toMatchObject({ runtimeStatus: 'Completed', attempt: 2 });
+    expect(logged(survivor, 'Attempt completed').map((line) => line.id)).toEqual([job.id]);
+    expect(await jobHash(job.id)).toMatchObject({ stc: '1', atm: '1' });
+  });
+
+  /** Starts the job on a fresh worker, then kills that worker with SIGKILL, `crashes` times over. */
+  const crashRepeatedly = async (job: { id: string }, crashes: number, env: Record<string, string>) => {
+    for (let crash = 1; crash <= crashes; crash++) {
+      const holder = await worker(env);
+      await waitFor(`attempt ${crash} to start`, async () => logged(holder, 'Attempt started').some((line) => line.id === job.id && line.attempt === crash));
+      await holder.stop('SIGKILL');
+    }
+  };
+
+  it('spends the job’s own attempts on crashes: two crashes of three attempts still complete', async () => {
+    const fastLocks = { WORKER_LOCK_DURATION_MS: '2000' };
+    // Longer than the lock: a handler that keeps the event loop free is never taken for crashed.
+    const job = await submit({ customer_id: 'crash-twice', delay_seconds: 4 });
+    await crashRepeatedly(job, 2, fastLocks);
+    const last = await worker(fastLocks);
+
+    const [final] = await settle('worker killed twice (SIGKILL), 3 attempts', [job]);
+    expect(final.body).toMatchObject({ runtimeStatus: 'Completed', attempt: 3, maxAttempts: 3 });
+    expect(logged(last, 'Attempt completed').map((line) => line.id)).toEqual([job.id]);
+    expect(await jobHash(job.id)).toMatchObject({ stc: '2', atm: '1' });
+  });
+
+  it('fails a job whose attempts were all lost to crashes, saying so', async () => {
+    const fastLocks = { WORKER_LOCK_DURATION_MS: '2000' };
+    const twoAttempts = await startApi(redis.url, { JOB_ATTEMPTS: '2' });
+    workers.push(twoAttempts);
+    const accepted = await postJson(`${twoAttempts.url}/api/jobs/reports`, { customer_id: 'crash-out', delay_seconds: 4 });
+    const job = { id: accepted.body.instanceId as string, statusUrl: accepted.body.statusQueryGetUri as string };
+    await crashRepeatedly(job, 2, fastLocks);
+    const last = await worker(fastLocks);
+
+    const final = (await pollUntilDone(job.statusUrl, { intervalMs: 250, timeoutMs: 40_000 })).at(-1)!;
+    expect(final.body).toMatchObject({
+      runtimeStatus: 'Failed',
+      maxAttempts: 2,
+      output: {
+        error: {
+          message:
+            'Attempts used up by crashes: the worker running the job stopped without finishing it 2 time(s), ' +
+            'and 0 attempt(s) failed, of 2 allowed',
+        },
+      },
+    });
+    // It was not run a third time.
+    expect(logged(last, 'Attempt completed')).toEqual([]);
+  });
+
   it('honours a termination requested while the worker running the job was dead', async () => {
     const fastLocks = { WORKER_LOCK_DURATION_MS: '2000' };
     const doomed = await worker(fastLocks);

@@ -1,37 +1,46 @@
-import { validateEnvironment } from '@report-jobs/config';
+import { validateEnvironment, type Environment } from '@report-jobs/config';
 import { WorkerQueue } from '../../apps/worker/src/queue/worker-queue';
 import { RetentionSweeper } from '../../apps/worker/src/retention/retention-sweeper';
 import { startTestRedis, type TestRedis } from '../support/redis-server';
+import { waitFor } from '../support/wait';
 
 // The sweeper against a real Redis: it must clear more than one batch per pass, or a
-// steady stream of finished jobs outgrows it.
+// steady stream of finished jobs outgrows it; and with several workers, one sweeps at a time.
 describe('RetentionSweeper', () => {
   let redis: TestRedis;
+  let env: Environment;
   let workerQueue: WorkerQueue;
   let sweeper: RetentionSweeper;
+  const others: WorkerQueue[] = [];
 
   beforeAll(async () => {
     redis = await startTestRedis();
-    const env = validateEnvironment({ REDIS_URL: redis.url, JOB_RETENTION_COMPLETED_SECONDS: '60' });
+    env = validateEnvironment({ REDIS_URL: redis.url, JOB_RETENTION_COMPLETED_SECONDS: '60' });
     workerQueue = new WorkerQueue(env);
     sweeper = new RetentionSweeper(workerQueue, env);
     await workerQueue.queue.waitUntilReady();
   });
   afterAll(async () => {
-    await workerQueue?.onApplicationShutdown();
+    await Promise.all([workerQueue, ...others].map((queue) => queue?.onApplicationShutdown()));
     await redis?.close();
   });
 
-  it('removes every finished job past retention in one pass, leaving a record owned like the job', async () => {
-    const JOBS = 1200;
+  /** `count` jobs of tenant-a, indexed, finished two minutes ago (out of the wait list, into the completed set). */
+  async function finishedJobs(count: number, first = 0): Promise<string[]> {
     const { queue, redis: client, keys } = workerQueue;
-    const ids = Array.from({ length: JOBS }, (_, i) => `00000000-0000-4000-8000-${String(i).padStart(12, '0')}`);
+    const ids = Array.from({ length: count }, (_, i) => `00000000-0000-4000-8000-${String(first + i).padStart(12, '0')}`);
     await queue.addBulk(ids.map((id) => ({ name: 'report', data: { owner: 'tenant-a' } as never, opts: { jobId: id } })));
-    // Made finished two minutes ago: out of the wait list, into the completed set.
     const finishedAt = Date.now() - 120_000;
     const moves = client.multi().del(queue.keys.wait);
     for (const id of ids) moves.zadd(queue.keys.completed, finishedAt, id).zadd(keys.ownerIndex('tenant-a'), finishedAt, id);
     await moves.exec();
+    return ids;
+  }
+
+  it('removes every finished job past retention in one pass, leaving a record owned like the job', async () => {
+    const JOBS = 1200;
+    const { queue, redis: client, keys } = workerQueue;
+    const ids = await finishedJobs(JOBS);
 
     expect(await sweeper.sweep()).toBe(JOBS);
     expect(await client.zcard(queue.keys.completed)).toBe(0);
@@ -46,5 +55,36 @@ describe('RetentionSweeper', () => {
     await client.multi().del(queue.keys.wait).zadd(queue.keys.completed, Date.now(), '00000000-0000-4000-8000-999999999999').exec();
     expect(await sweeper.sweep()).toBe(0);
     expect(await client.exists(queue.toKey('00000000-0000-4000-8000-999999999999'))).toBe(1);
+  });
+
+  it('lets one of several workers sweep at a time, and each job expire once', async () => {
+    const JOBS = 1500;
+    const ids = await finishedJobs(JOBS, 10_000);
+    const sweepers = [sweeper];
+    for (let i = 0; i < 2; i++) {
+      const queue = new WorkerQueue(env);
+      others.push(queue);
+      sweepers.push(new RetentionSweeper(queue, env));
+    }
+    await Promise.all(others.map((queue) => queue.queue.waitUntilReady()));
+
+    const removed = await Promise.all(sweepers.map((each) => each.sweep()));
+    // One took the lease and removed them all; the others found it held and left.
+    expect(removed.sort((a, b) => a - b)).toEqual([0, 0, JOBS]);
+    const left = await Promise.all(ids.map((id) => workerQueue.redis.zscore(workerQueue.queue.keys.completed, id)));
+    expect(left.filter((score) => score !== null)).toEqual([]);
+    expect(await workerQueue.redis.hget(workerQueue.keys.gone(ids[0]), 'kind')).toBe('expired');
+    // The lease was given back: the next sweep may run (and finds nothing left).
+    expect(await workerQueue.redis.exists(workerQueue.keys.sweepLease)).toBe(0);
+  });
+
+  it('waits while another worker holds the lease, and sweeps once it lapses', async () => {
+    const [id] = await finishedJobs(1, 20_000);
+    // A worker that died mid-sweep: its lease lapses by itself.
+    await workerQueue.redis.set(workerQueue.keys.sweepLease, 'a-dead-worker', 'PX', 500);
+    expect(await sweeper.sweep()).toBe(0);
+    expect(await workerQueue.redis.exists(workerQueue.queue.toKey(id))).toBe(1);
+    await waitFor('the lease to lapse and the sweep to run', async () => (await sweeper.sweep()) === 1);
+    expect(await workerQueue.redis.exists(workerQueue.queue.toKey(id))).toBe(0);
   });
 });

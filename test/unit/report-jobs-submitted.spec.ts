@@ -22,6 +22,11 @@ class FakeStore {
     if (!this.jobs.has(instanceId)) this.jobs.set(instanceId, structuredClone(data));
   }
 
+  /** Listing is not what these tests look at. */
+  async index(): Promise<void> {
+    await this.tick();
+  }
+
   async lookup(instanceId: string): Promise<JobLookup> {
     await this.tick();
     const data = this.jobs.get(instanceId);

@@ -20,12 +20,12 @@ describe('mapJobState', () => {
     ['unknown', 0, false, null, null, null],
   ];
 
-  it('shows a failed job that a client asked to terminate as Terminated, never as a 500', () => {
-    const options = { returnInternalServerErrorOnFailure: true, terminateRequested: true };
+  it('shows a failed job that ended by termination as Terminated, never as a 500', () => {
+    const options = { returnInternalServerErrorOnFailure: true, endedByTermination: true };
     expect(mapJobState('failed', 1, options)).toEqual({ runtimeStatus: 'Terminated', httpStatus: 200, inProgress: false });
-    // A request that came too late does not change a completed job, nor a running one.
-    expect(mapJobState('completed', 1, options)?.runtimeStatus).toBe('Completed');
-    expect(mapJobState('active', 1, options)?.runtimeStatus).toBe('Running');
+    expect(mapJobState('failed', 0, options)).toEqual({ runtimeStatus: 'Terminated', httpStatus: 200, inProgress: false });
+    // A failed job that did not end by termination is Failed, whatever was requested of it.
+    expect(mapJobState('failed', 1, { returnInternalServerErrorOnFailure: true })?.runtimeStatus).toBe('Failed');
   });
 
   it.each(table)('%s after %d started attempts (500-on-failure %s) → %s %s', (state, started, flag, runtimeStatus, http, inProgress) => {

@@ -80,4 +80,17 @@ describe('toStatusPayload', () => {
     expect(payload.output).toEqual({ status: 'failed', instanceId: 'job-1', error: { message: 'no luck' } });
     expect(payload.runtimeStatus).toBe('Failed');
   });
+
+  it('gives the reason as the output of a job that ended by termination, and no result', () => {
+    const snapshot: JobSnapshot = {
+      ...base,
+      state: 'failed',
+      failedReason: 'Terminated: not needed',
+      finishedOn: T0 + 4000,
+      terminated: { reason: 'not needed', at: T0 + 4000 },
+    };
+    const payload = toStatusPayload(snapshot, mapJobState('failed', 0, { endedByTermination: true })!);
+    expect(payload).toMatchObject({ runtimeStatus: 'Terminated', attempt: 0, lastUpdatedTime: '2026-11-26T10:00:04Z' });
+    expect(payload.output).toEqual({ status: 'terminated', instanceId: 'job-1', reason: 'not needed' });
+  });
 });

@@ -145,11 +145,16 @@ export class Environment {
   @Max(1000)
   WORKER_CONCURRENCY = 10;
 
-  /** How long a worker's lock on a job lasts without renewal; a crashed worker's job is retried after it. */
+  /**
+   * How long a worker's lock on a job lasts without renewal (renewed every half of it). A
+   * crashed worker's job runs again within 1.5 × this; a handler that blocks the event loop
+   * for about half of it makes its job look crashed.
+   */
   @Transform(toInteger)
   @IsInt()
   @Min(1000)
-  WORKER_LOCK_DURATION_MS = 30_000;
+  @Max(600_000)
+  WORKER_LOCK_DURATION_MS = 10_000;
 
   /** On SIGTERM, how long active jobs may run on before they are handed back to the queue. */
   @Transform(toInteger)

@@ -27,12 +27,16 @@ export interface StatusMapping {
 export interface StatusMappingOptions {
   /** Durable's `returnInternalServerErrorOnFailure` query flag. */
   returnInternalServerErrorOnFailure?: boolean;
-  /** A client asked to terminate the job while it ran; once it has stopped it is Terminated. */
-  terminateRequested?: boolean;
+  /**
+   * The job ended by termination (a failed job that was terminated before it ran, or whose
+   * running attempt was aborted on a client's request). A request alone is not enough: a
+   * job that completes or fails on its own after one keeps its own end.
+   */
+  endedByTermination?: boolean;
 }
 
-/** A job terminated before it ran: it left the queue, its record says Terminated. */
-export const TERMINATED: StatusMapping = { runtimeStatus: 'Terminated', httpStatus: 200, inProgress: false };
+/** A job that ended by termination. */
+const TERMINATED: StatusMapping = { runtimeStatus: 'Terminated', httpStatus: 200, inProgress: false };
 
 /**
  * @param state the job's queue state
@@ -52,7 +56,7 @@ export function mapJobState(
     case 'completed':
       return { runtimeStatus: 'Completed', httpStatus: 200, inProgress: false };
     case 'failed':
-      if (options.terminateRequested) return TERMINATED;
+      if (options.endedByTermination) return TERMINATED;
       return {
         runtimeStatus: 'Failed',
         httpStatus: options.returnInternalServerErrorOnFailure ? 500 : 200,

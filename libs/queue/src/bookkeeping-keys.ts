@@ -2,20 +2,20 @@ import type { Queue } from 'bullmq';
 
 /**
  * Keys the service keeps beside BullMQ's own, under the queue's prefix so that they
- * live (and are cleared) with the queue. Job ids are UUIDs and never contain ':', so
- * none of these can collide with a job's key.
+ * live (and are cleared) with the queue, and share its hash tag on Redis Cluster. Job ids
+ * are UUIDs and never contain ':', so none of these can collide with a job's key.
  */
 export interface BookkeepingKeys {
-  /** Hash left where a job was: terminated before it ran, purged, or expired by retention. */
+  /** Hash left where a job was once it is purged or expired (see gone-record.ts). */
   gone(jobId: string): string;
   /** Every job by creation time (sorted set scored by createdTime ms), for listing. */
   index: string;
   /** The jobs of one owner by creation time. */
   ownerIndex(owner: string): string;
-  /** Jobs terminated before they ran, scored by the time their record expires. */
-  terminated: string;
   /** The random secret that derives instance ids from idempotency keys. */
   secret: string;
+  /** Held by the one worker that sweeps retention at a time. */
+  sweepLease: string;
   /** Pub/sub channel that carries cancellation requests to the worker running the job. */
   cancelChannel: string;
 }
@@ -25,11 +25,25 @@ export function bookkeepingKeys(queue: Pick<Queue, 'toKey'>): BookkeepingKeys {
     gone: (jobId) => queue.toKey(`rj:gone:${jobId}`),
     index: queue.toKey('rj:index'),
     ownerIndex: (owner) => queue.toKey(`rj:index:${owner}`),
-    terminated: queue.toKey('rj:terminated'),
     secret: queue.toKey('rj:secret'),
+    sweepLease: queue.toKey('rj:sweep-lease'),
     cancelChannel: queue.toKey('rj:cancel'),
   };
 }
 
-/** Field of a job's hash that records a cancellation request for a running job. */
+/** Field of a job's hash that records a client's request to terminate it while it runs. */
 export const TERMINATE_FIELD = 'rjTerminate';
+
+/**
+ * Field of a job's hash that records that the job ended by termination, as
+ * `{"reason":…,"at":…}`: written by the terminate script for a job that had not started,
+ * or by the worker just before it fails an attempt it aborted on request. Only this
+ * field, on a failed job, makes the job Terminated; a request alone never does.
+ */
+export const TERMINATED_FIELD = 'rjTerminated';
+
+/** What a termination request, or a job's end by termination, records: why, and when it was asked for. */
+export interface TerminationRecord {
+  reason: string;
+  at: number;
+}

@@ -1,7 +1,8 @@
 import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { QueueJobState } from '@report-jobs/contract';
-import { bookkeepingKeys, TERMINATE_FIELD } from './bookkeeping-keys';
+import { bookkeepingKeys, TERMINATE_FIELD, TERMINATED_FIELD, type TerminationRecord } from './bookkeeping-keys';
+import { decodeGoneRecord, type GoneRecord } from './gone-record';
 
 /**
  * One status read = one Redis round trip whose cost does not grow with the backlog.
@@ -60,28 +61,11 @@ export interface JobSnapshot {
   /** For a delayed job, when it becomes due, epoch ms. */
   dueAt?: number;
   /** Set when a client asked to terminate the job while it ran. */
-  terminateRequested?: { reason: string; at: number };
+  terminateRequested?: TerminationRecord;
+  /** Set when the job ended by termination (it is then failed): why and when. */
+  terminated?: TerminationRecord;
   /** For a waiting job: how many jobs wait in all, itself included (an upper bound of those ahead). */
   waitingCount?: number;
-}
-
-export type GoneKind = 'terminated' | 'purged' | 'expired';
-
-/** What is left of a job that is no longer in the queue. */
-export interface GoneRecord {
-  id: string;
-  kind: GoneKind;
-  /** When the job was terminated, purged or expired, epoch ms. */
-  at: number;
-  /** For a terminated job: until when its status is still shown, epoch ms. */
-  visibleUntil?: number;
-  reason?: string;
-  /** The job's data and creation time, kept for terminated jobs. */
-  data?: unknown;
-  timestamp?: number;
-  attempt?: number;
-  maxAttempts?: number;
-  owner?: string;
 }
 
 export type JobLookup = { found: 'job'; job: JobSnapshot } | { found: 'gone'; gone: GoneRecord } | { found: 'none' };
@@ -166,24 +150,8 @@ function reader(hash: Map<string, string>) {
 
 function decodeLookup(id: string, [state, flat, delayedScore, waitingCount]: SnapshotReply): JobLookup {
   if (state === 'unknown') return { found: 'none' };
+  if (state === 'gone') return { found: 'gone', gone: decodeGoneRecord(id, flat) };
   const field = reader(toMap(flat));
-  if (state === 'gone') {
-    return {
-      found: 'gone',
-      gone: {
-        id,
-        kind: (field.text('kind') ?? 'expired') as GoneKind,
-        at: field.int('at') ?? 0,
-        visibleUntil: field.int('visibleUntil'),
-        reason: field.text('reason'),
-        data: field.json('data'),
-        timestamp: field.int('timestamp'),
-        attempt: field.int('attempt'),
-        maxAttempts: field.int('maxAttempts'),
-        owner: field.text('owner'),
-      },
-    };
-  }
   const opts = (field.json('opts') ?? {}) as { attempts?: number };
   return {
     found: 'job',
@@ -201,7 +169,8 @@ function decodeLookup(id: string, [state, flat, delayedScore, waitingCount]: Sna
       returnValue: field.json('returnvalue'),
       failedReason: field.text('failedReason'),
       dueAt: delayedScore ? Math.floor(Number(delayedScore) / DELAYED_SCORE_FACTOR) : undefined,
-      terminateRequested: field.json(TERMINATE_FIELD) as JobSnapshot['terminateRequested'],
+      terminateRequested: field.json(TERMINATE_FIELD) as TerminationRecord | undefined,
+      terminated: field.json(TERMINATED_FIELD) as TerminationRecord | undefined,
       waitingCount: typeof waitingCount === 'number' ? waitingCount : undefined,
     },
   };

@@ -9,28 +9,17 @@ import {
   checkEvictionPolicy,
   classifyRedisError,
   createProducerConnection,
+  JobLifecycle,
   JobSnapshotReader,
   QueueCountsReader,
-  TERMINATE_FIELD,
   type BookkeepingKeys,
   type JobLookup,
-  type JobSnapshot,
+  type PurgeOutcome,
   type QueueCounts,
+  type TerminateOutcome,
 } from '@report-jobs/queue';
 import { queueTelemetry } from '@report-jobs/tracing';
 import { ServiceUnavailableError } from '../http/problem-details';
-
-/** Marks a running job for termination and tells the workers, only if the job still exists. */
-const REQUEST_TERMINATION_SCRIPT = `
-if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
-redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
-redis.call('PUBLISH', KEYS[2], ARGV[3])
-return 1
-`;
-
-interface TerminationCommand {
-  reportJobRequestTermination(...keysAndArgs: string[]): Promise<number>;
-}
 
 /** Adds requests to a fixed window's count; the key expires with its window. */
 const ADD_REQUESTS_SCRIPT = `
@@ -39,19 +28,8 @@ if count == tonumber(ARGV[1]) then redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
 return count
 `;
 
-/** Puts a job in the creation-time indexes; NX keeps a repeated submit's first place. */
-const INDEX_JOB_SCRIPT = `
-redis.call('ZADD', KEYS[1], 'NX', ARGV[1], ARGV[2])
-redis.call('ZADD', KEYS[2], 'NX', ARGV[1], ARGV[2])
-return 1
-`;
-
 interface CountCommand {
   reportJobAddRequests(key: string, increment: number, windowMs: number): Promise<number>;
-}
-
-interface IndexCommand {
-  reportJobIndex(index: string, ownerIndex: string, createdAt: number, instanceId: string): Promise<number>;
 }
 
 /** One entry of the creation-time index. */
@@ -72,6 +50,7 @@ export class JobStore implements OnApplicationShutdown {
   private readonly queue: Queue<ReportJobData>;
   private readonly reader: JobSnapshotReader;
   private readonly countsReader: QueueCountsReader;
+  private readonly lifecycle: JobLifecycle;
   private readonly keys: BookkeepingKeys;
   private secretValue?: Promise<Buffer>;
 
@@ -80,35 +59,43 @@ export class JobStore implements OnApplicationShutdown {
     // Without listeners, an 'error' event would crash the process during an outage.
     this.redis.on('error', (error) => this.logger.warn(`Redis connection: ${error.message}`));
     checkEvictionPolicy(this.redis, this.logger);
-    this.redis.defineCommand('reportJobRequestTermination', { numberOfKeys: 2, lua: REQUEST_TERMINATION_SCRIPT });
     this.redis.defineCommand('reportJobAddRequests', { numberOfKeys: 1, lua: ADD_REQUESTS_SCRIPT });
-    this.redis.defineCommand('reportJobIndex', { numberOfKeys: 2, lua: INDEX_JOB_SCRIPT });
     this.queue = new Queue<ReportJobData>(REPORTS_QUEUE, { connection: this.redis, telemetry: queueTelemetry() });
     this.queue.on('error', (error) => this.logger.warn(`Queue: ${error.message}`));
     this.reader = new JobSnapshotReader(this.redis, this.queue);
     this.countsReader = new QueueCountsReader(this.redis, this.queue);
+    this.lifecycle = new JobLifecycle(this.redis, this.queue, env.JOB_GONE_RETENTION_SECONDS * 1000);
     this.keys = bookkeepingKeys(this.queue);
   }
 
   /**
    * Resolves once Redis has acknowledged the job; the job is then durably queued. A job
    * id that already exists is left as it is (BullMQ ignores the duplicate atomically),
-   * which is what makes idempotent submits safe under concurrency.
+   * which is what makes idempotent submits safe under concurrency. The job is indexed for
+   * listing once Redis has it: an add that failed leaves no index entry behind.
    */
   async add(instanceId: string, data: ReportJobData, createdAt: number): Promise<void> {
     const options = reportJobOptions(instanceId, createdAt, {
       attempts: this.env.JOB_ATTEMPTS,
       backoffMs: this.env.JOB_BACKOFF_MS,
     });
-    const indexing = this.redis as unknown as IndexCommand;
-    await this.guard('add a job', async () => {
-      // The index is written alongside, in the same round trip time; listing skips entries
-      // whose job never made it, so no order between the two is needed.
-      await Promise.all([
-        this.queue.add(REPORT_JOB_NAME, data, options),
-        indexing.reportJobIndex(this.keys.index, this.keys.ownerIndex(data.owner), createdAt, instanceId),
-      ]);
-    });
+    let acknowledged = false;
+    try {
+      await this.guard('add a job', async () => {
+        await this.queue.add(REPORT_JOB_NAME, data, options);
+        acknowledged = true;
+        await this.lifecycle.index(instanceId, data.owner);
+      });
+    } catch (error) {
+      // Once Redis acknowledged the add the job is queued, whatever became of its indexing.
+      if (acknowledged && error instanceof ServiceUnavailableError) throw new ServiceUnavailableError(error.message, true);
+      throw error;
+    }
+  }
+
+  /** Indexes a job that exists for listing (again: entries are never duplicated). */
+  async index(instanceId: string, owner: string): Promise<void> {
+    await this.guard('index a job', () => this.lifecycle.index(instanceId, owner));
   }
 
   lookup(instanceId: string): Promise<JobLookup> {
@@ -132,67 +119,16 @@ export class JobStore implements OnApplicationShutdown {
   }
 
   /**
-   * Terminates a job that no worker holds: leaves a Terminated record in its place and
-   * removes it from the queue. Answers false when a worker took the job meanwhile.
+   * Terminates a job in one atomic step, whatever state it is in by then. `visibleTo` is
+   * the caller's principal (undefined for an admin): another principal's job is 'none'.
    */
-  async terminateQueued(job: JobSnapshot, owner: string, reason: string, now: number): Promise<boolean> {
-    const visibleUntil = now + this.env.JOB_RETENTION_FAILED_SECONDS * 1000;
-    const record = {
-      kind: 'terminated',
-      at: String(now),
-      visibleUntil: String(visibleUntil),
-      reason,
-      data: JSON.stringify(job.data),
-      timestamp: String(job.timestamp),
-      attempt: String(Math.max(job.attemptsStarted, job.attemptsMade)),
-      maxAttempts: String(job.maxAttempts),
-      owner,
-    };
-    return this.guard('terminate a job', async () => {
-      const goneKey = this.keys.gone(job.id);
-      await this.redis
-        .multi()
-        .hset(goneKey, record)
-        .pexpire(goneKey, visibleUntil - now + this.env.JOB_GONE_RETENTION_SECONDS * 1000)
-        .zadd(this.keys.terminated, visibleUntil, job.id)
-        .exec();
-      // BullMQ's remove answers 0 when the job is locked by a worker.
-      if ((await this.queue.remove(job.id)) === 1) return true;
-      await this.redis.multi().del(goneKey).zrem(this.keys.terminated, job.id).exec();
-      return false;
-    });
+  terminate(instanceId: string, visibleTo: string | undefined, reason: string, now: number): Promise<TerminateOutcome> {
+    return this.guard('terminate a job', () => this.lifecycle.terminate(instanceId, visibleTo, reason, now));
   }
 
-  /** Asks the worker running the job to abort it. False when the job no longer exists. */
-  requestTermination(instanceId: string, reason: string, now: number): Promise<boolean> {
-    const command = this.redis as unknown as TerminationCommand;
-    return this.guard('request termination', async () => {
-      const answer = await command.reportJobRequestTermination(
-        this.queue.toKey(instanceId),
-        this.keys.cancelChannel,
-        TERMINATE_FIELD,
-        JSON.stringify({ reason, at: now }),
-        JSON.stringify({ instanceId, reason }),
-      );
-      return answer === 1;
-    });
-  }
-
-  /** Deletes a finished job (or a terminated job's record), leaving a 'purged' record for 410s. */
-  async purge(instanceId: string, owner: string, now: number): Promise<void> {
-    await this.guard('purge a job', async () => {
-      const goneKey = this.keys.gone(instanceId);
-      await this.redis
-        .multi()
-        .del(goneKey)
-        .hset(goneKey, { kind: 'purged', at: String(now), owner })
-        .pexpire(goneKey, this.env.JOB_GONE_RETENTION_SECONDS * 1000)
-        .zrem(this.keys.terminated, instanceId)
-        .zrem(this.keys.index, instanceId)
-        .zrem(this.keys.ownerIndex(owner), instanceId)
-        .exec();
-      await this.queue.remove(instanceId);
-    });
+  /** Purges a finished job in one atomic step, leaving a 'purged' record for 410s. */
+  purge(instanceId: string, visibleTo: string | undefined, now: number): Promise<PurgeOutcome> {
+    return this.guard('purge a job', () => this.lifecycle.purge(instanceId, visibleTo, now));
   }
 
   /**

@@ -5,13 +5,12 @@ import {
   DEFAULT_DELAY_SECONDS,
   DEFAULT_OPERATION,
   mapJobState,
-  TERMINATED,
   type ReportJobData,
   type ReportJobInput,
   type RuntimeStatus,
   type StatusMapping,
 } from '@report-jobs/contract';
-import type { GoneRecord, JobLookup } from '@report-jobs/queue';
+import type { GoneRecord, JobEnd, JobLookup } from '@report-jobs/queue';
 import type { Caller } from '../http/caller';
 import { ApiMetrics } from '../metrics/api-metrics';
 import { ProblemException, ServiceUnavailableError } from '../http/problem-details';
@@ -20,13 +19,15 @@ import type { StatusPayload } from './dto/report-job.responses';
 import { fingerprintOf, instanceIdForKey } from './idempotency';
 import { JobStore, type IndexEntry } from './job-store';
 import { retryAfterForNewJob, retryAfterSeconds } from './retry-after';
-import { isoSeconds, terminatedPayload, toStatusPayload } from './status-payload';
+import { isoSeconds, toStatusPayload } from './status-payload';
 
 export interface StartedJob {
   instanceId: string;
   retryAfterSeconds: number;
   /** This request created the job; false for a repeat that landed on an existing one. */
   created: boolean;
+  /** A repeat whose job has been purged or has expired: its status URL answers 410. */
+  gone?: boolean;
 }
 
 export interface JobStatus {
@@ -100,19 +101,23 @@ export class ReportJobsService {
     const instanceId = instanceIdForKey(await this.store.idempotencySecret(), caller.principal, idempotencyKey);
     data.requestFingerprint = fingerprintOf(input);
     data.submissionId = randomUUID();
-    // A key whose job exists, or was terminated or purged, is answered with that job: adding
-    // again would bring a terminated job back to life under the same id.
-    if (this.checkSameRequest(await this.store.lookup(instanceId), data.requestFingerprint)) {
-      return { instanceId, created: false, ...started };
+    // A key whose job exists, ended or left a record is answered with that job: adding
+    // again would start a purged or expired job anew under the same id.
+    const existing = await this.store.lookup(instanceId);
+    if (this.checkSameRequest(existing, data.requestFingerprint)) {
+      // A repeat after an add whose answer was lost (503) also completes its indexing.
+      if (existing.found === 'job') await this.store.index(instanceId, caller.principal);
+      return { instanceId, created: false, ...started, gone: existing.found === 'gone' };
     }
     await this.enqueue(instanceId, data);
     // Concurrent repeats all add; BullMQ keeps the first job. Its body must be this one, and
     // the request whose submission id it kept is the one that created it (this read is
     // needed anyway, so telling costs no extra round trip).
-    const stored = await this.store.lookup(instanceId);
-    this.checkSameRequest(stored, data.requestFingerprint);
-    if (storedData(stored)?.submissionId === data.submissionId) return this.created(instanceId, input, started);
-    return { instanceId, created: false, ...started };
+    const kept = await this.store.lookup(instanceId);
+    this.checkSameRequest(kept, data.requestFingerprint);
+    const keptData = kept.found === 'job' ? (kept.job.data as Partial<ReportJobData> | undefined) : undefined;
+    if (keptData?.submissionId === data.submissionId) return this.created(instanceId, input, started);
+    return { instanceId, created: false, ...started, gone: kept.found === 'gone' };
   }
 
   private created(instanceId: string, input: ReportJobInput, started: { retryAfterSeconds: number }): StartedJob {
@@ -134,12 +139,16 @@ export class ReportJobsService {
     }
   }
 
-  /** True when the key was used before; 422 when it was used with another body. */
+  /**
+   * True when the key was used before; 422 when it was used with another body. The record
+   * of a purged or expired job keeps the fingerprint for as long as the key stands.
+   */
   private checkSameRequest(found: JobLookup, fingerprint: string): boolean {
     if (found.found === 'none') return false;
-    // Records of purged or expired jobs keep no body; the key still stands for that job.
-    const stored = storedData(found)?.requestFingerprint ?? fingerprint;
-    if (stored !== fingerprint) {
+    const stored =
+      found.found === 'job' ? (found.job.data as Partial<ReportJobData> | undefined)?.requestFingerprint : found.gone.requestFingerprint;
+    // Only records written before fingerprints were kept lack one; the key still stands for that job.
+    if (stored !== undefined && stored !== fingerprint) {
       throw new ProblemException(422, 'This Idempotency-Key was already used with a different request body.');
     }
     return true;
@@ -157,14 +166,11 @@ export class ReportJobsService {
     options: { returnInternalServerErrorOnFailure?: boolean } = {},
   ): JobStatus {
     if (found.found === 'none') throw notFound(instanceId);
-    if (found.found === 'gone') {
-      if (isShownAsTerminated(found.gone, now)) return { payload: terminatedPayload(found.gone), mapping: TERMINATED };
-      throw gone(found.gone);
-    }
+    if (found.found === 'gone') throw gone(found.gone);
     const job = found.job;
     const mapping = mapJobState(job.state, Math.max(job.attemptsStarted, job.attemptsMade), {
       ...options,
-      terminateRequested: job.terminateRequested !== undefined,
+      endedByTermination: job.terminated !== undefined,
     })!;
     return {
       payload: toStatusPayload(job, mapping),
@@ -174,34 +180,35 @@ export class ReportJobsService {
   }
 
   /**
-   * Terminates a job: one still queued (or waiting for a retry) leaves the queue at once;
-   * a running one is aborted on whichever worker runs it. Finished jobs answer 410.
+   * Terminates a job in one atomic step: one still queued (or waiting for a retry) ends
+   * Terminated at once; a running one is aborted on whichever worker runs it. A job that
+   * has ended answers 410 and keeps its end and its result, however close the call came.
    */
   async terminate(instanceId: string, caller: Caller, reason: string): Promise<JobStatus> {
-    const now = Date.now();
-    const found = this.visible(await this.store.lookup(instanceId), caller);
-    const current = this.describe(instanceId, found, now);
-    if (!current.mapping.inProgress || found.found !== 'job') {
-      throw new ProblemException(410, `Report job ${instanceId} has already ended (${current.payload.runtimeStatus}).`);
+    const done = await this.store.terminate(instanceId, visibleTo(caller), reason, Date.now());
+    switch (done.outcome) {
+      case 'none':
+        throw notFound(instanceId);
+      case 'gone':
+        throw gone(done.record);
+      case 'ended':
+        throw new ProblemException(410, `Report job ${instanceId} has already ended (${ENDS[done.end]}).`);
+      default:
+        return this.status(instanceId, caller);
     }
-    const job = found.job;
-    const owner = (job.data as ReportJobData).owner;
-    if (job.state !== 'active' && (await this.store.terminateQueued(job, owner, reason, now))) {
-      return this.status(instanceId, caller);
-    }
-    if (!(await this.store.requestTermination(instanceId, reason, now))) throw notFound(instanceId);
-    return this.status(instanceId, caller);
   }
 
-  /** Deletes a finished job's record. Running jobs cannot be purged (409). */
+  /** Deletes a finished job, leaving a record that answers 410. Pending or running jobs: 409. */
   async purge(instanceId: string, caller: Caller): Promise<void> {
-    const found = this.visible(await this.store.lookup(instanceId), caller);
-    const current = this.describe(instanceId, found, Date.now());
-    if (current.mapping.inProgress) {
-      throw new ProblemException(409, `Report job ${instanceId} is ${current.payload.runtimeStatus}; terminate it or wait until it ends.`);
+    const done = await this.store.purge(instanceId, visibleTo(caller), Date.now());
+    switch (done.outcome) {
+      case 'none':
+        throw notFound(instanceId);
+      case 'gone':
+        throw gone(done.record);
+      case 'running':
+        throw new ProblemException(409, `Report job ${instanceId} has not ended; terminate it or wait until it ends.`);
     }
-    const owner = found.found === 'job' ? (found.job.data as ReportJobData).owner : found.found === 'gone' ? found.gone.owner : undefined;
-    await this.store.purge(instanceId, owner ?? caller.principal, Date.now());
   }
 
   /**
@@ -235,8 +242,7 @@ export class ReportJobsService {
   }
 
   private listed(instanceId: string, found: JobLookup, now: number): StatusPayload | undefined {
-    if (found.found === 'none') return undefined;
-    if (found.found === 'gone' && !isShownAsTerminated(found.gone, now)) return undefined;
+    if (found.found !== 'job') return undefined;
     return this.describe(instanceId, found, now).payload;
   }
 
@@ -248,25 +254,22 @@ export class ReportJobsService {
   }
 }
 
-/** The job data a lookup found: the job's, or the copy a terminated job's record keeps. */
-function storedData(found: JobLookup): Partial<ReportJobData> | undefined {
-  if (found.found === 'none') return undefined;
-  return (found.found === 'job' ? found.job.data : found.gone.data) as Partial<ReportJobData> | undefined;
+/** Whose jobs a caller may see: its own, or any for an admin (undefined). */
+function visibleTo(caller: Caller): string | undefined {
+  return caller.admin ? undefined : caller.principal;
 }
 
-function isShownAsTerminated(record: GoneRecord, now: number): boolean {
-  return record.kind === 'terminated' && (record.visibleUntil ?? 0) > now;
-}
+/** How a finished job's end reads in a 410's detail. */
+const ENDS: Record<JobEnd, RuntimeStatus> = { completed: 'Completed', failed: 'Failed', terminated: 'Terminated' };
 
 function notFound(instanceId: string): ProblemException {
   return new ProblemException(404, `No report job has instanceId ${instanceId}.`);
 }
 
 function gone(record: GoneRecord): ProblemException {
-  const when = record.kind === 'terminated' ? (record.visibleUntil ?? record.at) : record.at;
   const what = record.kind === 'purged' ? 'was purged' : 'expired under the retention policy';
-  return new ProblemException(410, `Report job ${record.id} ${what} at ${isoSeconds(when)}.`, undefined, {
-    goneAt: isoSeconds(when),
+  return new ProblemException(410, `Report job ${record.id} ${what} at ${isoSeconds(record.at)}.`, undefined, {
+    goneAt: isoSeconds(record.at),
   });
 }
 

@@ -129,7 +129,8 @@ export class ReportsController {
     });
     const urls = this.urls(request, started.instanceId);
     const waitMs = this.waiter.allowedWaitMs(preferredWaitSeconds(request.headers.prefer));
-    if (waitMs > 0) {
+    // A repeat whose job is gone has nothing to wait for: it answers 202 with the URLs at once.
+    if (waitMs > 0 && !started.gone) {
       // The job is queued: if Redis fails while waiting, the answer is still its 202, never
       // a 503 that would have the client submit it again.
       const status = await this.awaitEnd(started.instanceId, request, waitMs).catch((error: unknown) => {
@@ -334,7 +335,13 @@ export class ReportsController {
   ): Promise<JobStatus> {
     const caller = callerOf(request);
     const read = () => this.jobs.status(instanceId, caller, options);
-    await this.waiter.waitForEnd(instanceId, waitMs, async () => !(await read()).mapping.inProgress);
+    // A job that is gone (410) or unknown (404) has ended as far as waiting goes.
+    const hasEnded = () =>
+      read().then(
+        (status) => !status.mapping.inProgress,
+        (error: unknown) => error instanceof ProblemException,
+      );
+    await this.waiter.waitForEnd(instanceId, waitMs, hasEnded);
     return read();
   }
 

@@ -1,4 +1,4 @@
-import type { GoneRecord, JobSnapshot } from '@report-jobs/queue';
+import type { JobSnapshot } from '@report-jobs/queue';
 import type { ReportJobData, ReportProgress, StatusMapping } from '@report-jobs/contract';
 import type { StatusPayload } from './dto/report-job.responses';
 
@@ -51,7 +51,7 @@ function outputOf(snapshot: JobSnapshot, mapping: StatusMapping): Record<string,
     case 'Completed':
       return (snapshot.returnValue ?? null) as Record<string, unknown> | null;
     case 'Terminated':
-      return terminatedOutput(snapshot.id, snapshot.terminateRequested?.reason);
+      return terminatedOutput(snapshot.id, snapshot.terminated?.reason);
     case 'Failed':
       return {
         status: 'failed',
@@ -65,21 +65,4 @@ function outputOf(snapshot: JobSnapshot, mapping: StatusMapping): Record<string,
 
 function terminatedOutput(instanceId: string, reason: string | undefined): Record<string, unknown> {
   return { status: 'terminated', instanceId, reason: reason ?? '' };
-}
-
-/** The status of a job terminated before it ran, from the record left in its place. */
-export function terminatedPayload(record: GoneRecord): StatusPayload {
-  const data = (record.data ?? {}) as Partial<ReportJobData>;
-  return {
-    name: 'report',
-    instanceId: record.id,
-    runtimeStatus: 'Terminated',
-    input: data.input as StatusPayload['input'],
-    customStatus: null,
-    output: terminatedOutput(record.id, record.reason),
-    createdTime: isoSeconds(record.timestamp ?? record.at),
-    lastUpdatedTime: isoSeconds(record.at),
-    attempt: record.attempt ?? 0,
-    maxAttempts: record.maxAttempts ?? 0,
-  };
 }

@@ -11,12 +11,11 @@ import {
   registerQueueGauges,
   type AttemptOutcome,
 } from '@report-jobs/metrics';
+import { TERMINATION_MESSAGE_PREFIX } from '@report-jobs/queue';
 import { WorkerQueue } from '../queue/worker-queue';
 
 /** BullMQ's reason for failing a job that stalled more often than maxStalledCount allows. */
 export const STALLED_TOO_OFTEN = 'job stalled more than allowable limit';
-/** How the processor words the failure of a job a client terminated while it ran. */
-export const TERMINATED_PREFIX = 'Terminated: ';
 /** Label of a job whose data names no known operation. */
 const UNKNOWN_OPERATION = 'unknown';
 
@@ -94,7 +93,7 @@ export class WorkerMetrics {
 export function failureOutcome(job: Pick<Job, 'finishedOn'>, error: Error): AttemptOutcome {
   if (error.message === STALLED_TOO_OFTEN) return 'stalled';
   if (!job.finishedOn) return 'retried';
-  return error.message.startsWith(TERMINATED_PREFIX) ? 'terminated' : 'failed';
+  return error.message.startsWith(TERMINATION_MESSAGE_PREFIX) ? 'terminated' : 'failed';
 }
 
 function operationOf(data: Partial<ReportJobData> | undefined): string {

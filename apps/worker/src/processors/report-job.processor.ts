@@ -10,7 +10,7 @@ import {
   type ReportOperation,
   type ReportProgress,
 } from '@report-jobs/contract';
-import { TERMINATE_FIELD } from '@report-jobs/queue';
+import { TERMINATE_FIELD, terminationMessage } from '@report-jobs/queue';
 import { OPERATION_HANDLERS, OperationError, type OperationHandler } from '../operations/operation-handler';
 import { WorkerQueue } from '../queue/worker-queue';
 import { TerminationRequests } from './termination-requests';
@@ -87,6 +87,7 @@ export class ReportJobProcessor implements OnModuleInit {
     const handler = this.handlers.get(input.operation)!;
     const attempt = job.attemptsStarted;
     await this.checkTerminationRequest(job);
+    this.checkStallBudget(job);
     this.checkQueueWait(job);
     this.failures.apply(input.customer_id, attempt);
 
@@ -110,7 +111,7 @@ export class ReportJobProcessor implements OnModuleInit {
       }
       const abortReason = String(shutdownSignal.reason ?? '');
       if (shutdownSignal.aborted && abortReason.startsWith(TERMINATION_PREFIX)) {
-        throw new OperationError(`Terminated: ${abortReason.slice(TERMINATION_PREFIX.length)}`, false);
+        throw await this.terminated(job, abortReason.slice(TERMINATION_PREFIX.length));
       }
       if (shutdownSignal.aborted) {
         throw new AttemptInterrupted('Interrupted because the worker shuts down');
@@ -131,7 +132,40 @@ export class ReportJobProcessor implements OnModuleInit {
       const stored = await this.workerQueue.redis.hget(this.workerQueue.queue.toKey(job.id!), TERMINATE_FIELD);
       if (stored) reason = (JSON.parse(stored) as { reason: string }).reason;
     }
-    if (reason !== undefined) throw new OperationError(`Terminated: ${reason}`, false);
+    if (reason !== undefined) throw await this.terminated(job, reason);
+  }
+
+  /**
+   * Records on the job that it ends by termination (while this worker still holds it),
+   * then gives the error that fails it for good. Without the record, the failure would
+   * read as an ordinary Failed.
+   */
+  private async terminated(job: ReportJob, reason: string): Promise<OperationError> {
+    try {
+      await this.workerQueue.lifecycle.recordTermination(job.id!, job.token ?? '', { reason, at: Date.now() });
+    } catch (error) {
+      // The job still must not run on: it ends Failed (with the termination as its error).
+      this.logger.warn(`Could not record the termination: ${error instanceof Error ? error.message : error}`);
+    }
+    return new OperationError(terminationMessage(reason), false);
+  }
+
+  /**
+   * Attempts lost to crashes (a worker that died, or lost its lock, while running the job:
+   * BullMQ's stalled count) spend the job's own attempts, like failed ones. A job with none
+   * left fails for good here, instead of running again or being failed by BullMQ's own
+   * stall limit while it still has attempts.
+   */
+  private checkStallBudget(job: ReportJob): void {
+    const attempts = job.opts.attempts ?? 1;
+    const crashes = job.stalledCounter ?? 0;
+    if (crashes > 0 && job.attemptsMade + crashes >= attempts) {
+      throw new OperationError(
+        `Attempts used up by crashes: the worker running the job stopped without finishing it ${crashes} time(s), ` +
+          `and ${job.attemptsMade} attempt(s) failed, of ${attempts} allowed`,
+        false,
+      );
+    }
   }
 
   /** A job that waited too long for a worker is not worth starting any more. */
@@ -153,12 +187,14 @@ export class ReportJobProcessor implements OnModuleInit {
       this.logger.info('Attempt interrupted by shutdown');
       return error;
     }
-    const lastAttempt = job.attemptsStarted >= (job.opts.attempts ?? 1);
+    // Crashed attempts count too: this failure may spend the last one BullMQ thinks is left.
+    const lastAttempt = job.attemptsMade + 1 + (job.stalledCounter ?? 0) >= (job.opts.attempts ?? 1);
     if (error instanceof OperationError) {
       this.logger.warn({ retryable: error.retryable, lastAttempt }, `Attempt failed: ${error.message}`);
-      return error.retryable ? new Error(error.message) : new UnrecoverableError(error.message);
+      return error.retryable && !lastAttempt ? new Error(error.message) : new UnrecoverableError(error.message);
     }
     this.logger.error({ err: error, lastAttempt }, 'Attempt failed unexpectedly');
-    return new Error('The operation failed unexpectedly');
+    const message = 'The operation failed unexpectedly';
+    return lastAttempt ? new UnrecoverableError(message) : new Error(message);
   }
 }

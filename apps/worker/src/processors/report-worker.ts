@@ -15,6 +15,8 @@ import { ReportJobProcessor, SHUTDOWN_REASON, type ReportJob } from './report-jo
 export const HAND_BACK_WINDOW_MS = 3_000;
 /** Longest wait for Redis while handing a job back; past it the lock expiry recovers the job. */
 const HAND_BACK_TIMEOUT_MS = 2_000;
+/** A stall limit no job reaches: its attempts run out long before. */
+const NEVER_FAIL_FOR_STALLING = Number.MAX_SAFE_INTEGER;
 
 /** An attempt running on this worker. */
 interface ActiveAttempt {
@@ -53,8 +55,13 @@ export class ReportWorker implements OnApplicationBootstrap, BeforeApplicationSh
       connection: this.connection,
       autorun: false,
       concurrency: env.WORKER_CONCURRENCY,
+      // A crashed worker's job runs again once its lock has expired and a stalled-job check
+      // has seen it: within lockDuration + stalledInterval, 1.5 × WORKER_LOCK_DURATION_MS.
       lockDuration: env.WORKER_LOCK_DURATION_MS,
-      stalledInterval: env.WORKER_LOCK_DURATION_MS,
+      stalledInterval: Math.round(env.WORKER_LOCK_DURATION_MS / 2),
+      // Crashes spend the job's own attempts (ReportJobProcessor checks them as each attempt
+      // starts), so BullMQ's separate stall limit must never fail a job first.
+      maxStalledCount: NEVER_FAIL_FOR_STALLING,
       telemetry: queueTelemetry(),
     });
     this.worker.on('error', (error) => this.logger.error(`Worker: ${error.message}`));

@@ -7,12 +7,13 @@ import {
   bookkeepingKeys,
   checkEvictionPolicy,
   createWorkerConnection,
+  JobLifecycle,
   QueueCountsReader,
   type BookkeepingKeys,
   type QueueCounts,
 } from '@report-jobs/queue';
 
-/** The worker's handle on the queue for housekeeping (retention, key names), beside its BullMQ Worker. */
+/** The worker's handle on the queue for housekeeping (retention, terminations, key names), beside its BullMQ Worker. */
 @Injectable()
 export class WorkerQueue implements OnApplicationShutdown {
   private readonly logger = new Logger(WorkerQueue.name);
@@ -20,6 +21,7 @@ export class WorkerQueue implements OnApplicationShutdown {
   readonly queue: Queue<ReportJobData>;
   readonly keys: BookkeepingKeys;
   private readonly countsReader: QueueCountsReader;
+  readonly lifecycle: JobLifecycle;
 
   constructor(env: Environment) {
     this.redis = createWorkerConnection(env.REDIS_URL);
@@ -28,6 +30,7 @@ export class WorkerQueue implements OnApplicationShutdown {
     this.queue = new Queue<ReportJobData>(REPORTS_QUEUE, { connection: this.redis });
     this.queue.on('error', (error) => this.logger.warn(`Queue: ${error.message}`));
     this.keys = bookkeepingKeys(this.queue);
+    this.lifecycle = new JobLifecycle(this.redis, this.queue, env.JOB_GONE_RETENTION_SECONDS * 1000);
     this.countsReader = new QueueCountsReader(this.redis, this.queue);
   }
 
