@@ -11,7 +11,9 @@
  * GETs; a burst of queued zero-delay jobs drained by the worker. CPU is read from
  * /proc/<pid>/stat (user + system time), memory is VmRSS sampled every 100 ms. The load
  * generator, the apps and Redis share the machine, so CPU per request is the useful
- * figure; the absolute request rates are not capacities.
+ * figure; the absolute request rates are not capacities. Redis' used_memory before and after
+ * gives the memory a retained job costs: jobs made through the API (with the API's index
+ * entries) and the burst's clones of one.
  */
 import autocannon from 'autocannon';
 import { execFileSync } from 'node:child_process';
@@ -87,6 +89,11 @@ async function load(request) {
   return { requests: result['2xx'], reqPerSec: result.requests.average, non2xx: result.non2xx, errors: result.errors };
 }
 
+/** Redis' own count of the memory it uses for data, in bytes. */
+async function redisUsedBytes(redis) {
+  return Number(/^used_memory:(\d+)/m.exec(await redis.admin.info('memory'))[1]);
+}
+
 async function waitForCompleted(redis, count) {
   const key = `bull:${QUEUE_NAME}:completed`;
   while ((await redis.admin.zcard(key)) < count) await sleep(50);
@@ -108,11 +115,13 @@ async function main() {
 
     console.error('[resources] POST zero-delay jobs, run by the worker as they arrive');
     const jobsUrl = `${api.url}/api/jobs/reports`;
+    const emptyBytes = await redisUsedBytes(redis);
     results.post = await observe(apps, async () => {
       const outcome = await load({ url: jobsUrl, method: 'POST', body: JSON.stringify(ZERO_DELAY_INPUT) });
       await waitForCompleted(redis, outcome.requests);
       return outcome;
     });
+    results.post.redisBytesPerCompletedJob = ((await redisUsedBytes(redis)) - emptyBytes) / results.post.outcome.requests;
 
     console.error('[resources] GET status');
     const created = await fetch(jobsUrl, {
@@ -126,11 +135,15 @@ async function main() {
     const template = await captureTemplate(queue, created.instanceId);
     await redis.reset();
     await queue.pause();
+    const flushedBytes = await redisUsedBytes(redis);
     await fillQueue(queue, template, BURST_JOBS);
+    const waitingBytes = (await redisUsedBytes(redis)) - flushedBytes;
     results.burst = await observe(apps, async () => {
       await queue.resume();
       await waitForCompleted(redis, BURST_JOBS);
     });
+    results.burst.redisBytesPerWaitingJob = waitingBytes / BURST_JOBS;
+    results.burst.redisBytesPerCompletedJob = ((await redisUsedBytes(redis)) - flushedBytes) / BURST_JOBS;
 
     results.machine = { cores: os.availableParallelism(), cpu: os.cpus()[0]?.model.trim(), loadAverage: os.loadavg(), node: process.version };
     process.stdout.write(`${JSON.stringify(results, null, 2)}\n`);
