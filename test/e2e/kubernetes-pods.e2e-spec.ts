@@ -22,10 +22,12 @@ const CLIENT_KEY = 'k8s-test-key-0123456789';
 
 /**
  * Runs a command in its own mount namespace whose root filesystem is remounted read-only:
- * stricter than the pods, which also get a writable /tmp.
+ * stricter than the pods, which also get a writable /tmp. A user namespace (util-linux's
+ * unshare --map-root-user) lets this work without root too.
  */
 function readOnlyRoot(command: string[]): string[] {
-  return ['unshare', '--mount', '--propagation', 'private', '--', 'sh', '-c', 'mount -o remount,bind,ro / && exec "$@"', 'sh', ...command];
+  const remount = 'mount -o remount,bind,ro / && exec "$@"';
+  return ['unshare', '--map-root-user', '--mount', '--propagation', 'private', '--', 'sh', '-c', remount, 'sh', ...command];
 }
 
 interface Pod {
