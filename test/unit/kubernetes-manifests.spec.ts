@@ -63,6 +63,22 @@ describe('deploy/kubernetes kustomizations', () => {
     expect(unlistedFiles(join(KUBERNETES_DIR, site))).toEqual([]);
   });
 
+  it('the renderer refuses what kubectl would fail on or what it does not implement', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'kustomization-'));
+    const kustomization = (fields: string) => writeFileSync(join(dir, 'kustomization.yaml'), `kind: Kustomization\n${fields}`);
+    try {
+      writeFileSync(join(dir, 'present.yaml'), 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: present\n');
+      writeFileSync(join(dir, 'forgotten.yaml'), 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: forgotten\n');
+      kustomization('resources:\n  - present.yaml\n  - missing.yaml\n');
+      expect(() => renderKustomization(dir)).toThrow('lists missing.yaml, which does not exist');
+      expect(unlistedFiles(dir)).toEqual(['forgotten.yaml']);
+      kustomization('resources:\n  - present.yaml\ncommonLabels:\n  team: reports\n');
+      expect(() => renderKustomization(dir)).toThrow('fields this renderer does not implement: commonLabels');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('renders the base as one API and one worker with what they need, and no Secret', () => {
     expect(base.map(describeObject).sort()).toEqual([
       'ConfigMap/report-jobs-config',
