@@ -5,12 +5,12 @@ import { parse } from 'yaml';
 import { environmentVariableNames, validateEnvironment } from '@report-jobs/config';
 import { ApiKeyRegistry } from '../../apps/api/src/auth/api-key-registry';
 import { DEMO_KEY_SCRIPT, runDemoKeyScript } from '../support/demo-key';
+import { ENTRY_POINTS } from '../support/entry-points';
 
 // docker compose cannot run everywhere the tests run, so the compose file is checked
 // against the apps' real configuration instead.
 const ROOT = join(__dirname, '..', '..');
 const compose = parse(readFileSync(join(ROOT, 'docker-compose.yml'), 'utf8'), { merge: true });
-const scripts = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')).scripts as Record<string, string>;
 const dockerfile = readFileSync(join(ROOT, 'Dockerfile'), 'utf8');
 /** The Dockerfile's last stage: what the image runs with. */
 const finalStage = dockerfile.slice(dockerfile.lastIndexOf('\nFROM '));
@@ -164,9 +164,8 @@ describe('docker-compose.yml', () => {
   });
 
   it('starts each app with the entry point npm run build produces', () => {
-    const entry = (script: string) => scripts[script].replace(/^node /, '');
-    expect(services.api.command).toEqual(['node', entry('start:api')]);
-    expect(services.worker.command).toEqual(['node', entry('start:worker')]);
+    expect(services.api.command).toEqual(['node', ENTRY_POINTS.api]);
+    expect(services.worker.command).toEqual(['node', ENTRY_POINTS.worker]);
   });
 
   it('gives every long-running service a health check, on the port that app really serves', () => {

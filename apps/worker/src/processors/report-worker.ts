@@ -14,7 +14,7 @@ import { ReportJobProcessor, SHUTDOWN_REASON, type ReportJob } from './report-jo
  */
 export const HAND_BACK_WINDOW_MS = 3_000;
 /** Longest wait for Redis while handing a job back; past it the lock expiry recovers the job. */
-const HAND_BACK_TIMEOUT_MS = 2_000;
+export const HAND_BACK_TIMEOUT_MS = 2_000;
 /** A stall limit no job reaches: its attempts run out long before. */
 const NEVER_FAIL_FOR_STALLING = Number.MAX_SAFE_INTEGER;
 
