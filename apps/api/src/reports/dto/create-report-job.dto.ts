@@ -1,4 +1,5 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { ClosedSchema } from '../../http/closed-schema';
 import { IsIn, IsInt, IsOptional, IsString, Matches, Max, MaxLength, Min, MinLength } from 'class-validator';
 import {
   CUSTOMER_ID_PATTERN,
@@ -10,6 +11,7 @@ import {
 } from '@report-jobs/contract';
 
 /** Body of POST /api/jobs/reports. Unknown fields are rejected, not dropped. */
+@ClosedSchema()
 export class CreateReportJobDto {
   @ApiProperty({
     description: 'The customer the report is for: 1–128 characters of A–Z, a–z, 0–9, ".", "_", ":", "-".',
