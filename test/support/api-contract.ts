@@ -37,6 +37,7 @@ interface Operation {
   responses: Record<string, ResponseObject>;
 }
 interface ResponseObject {
+  description?: string;
   headers?: Record<string, { required?: boolean; schema?: { type?: string } }>;
   content?: Record<string, unknown>;
 }
