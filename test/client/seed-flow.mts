@@ -18,9 +18,8 @@ if (baseUrl === undefined || apiKey === undefined || customerId === undefined) {
 
 const client = createClient<paths>({ baseUrl, headers: { Authorization: `Bearer ${apiKey}` } });
 
-const started = await client.POST('/api/jobs/reports', {
-  body: { customer_id: customerId, operation: 'rebuild-report', delay_seconds: 1 },
-});
+// operation is left out: it is optional, and its default is the seed's rebuild-report.
+const started = await client.POST('/api/jobs/reports', { body: { customer_id: customerId, delay_seconds: 1 } });
 // 202 answers AcceptedResponse; 200 (only with Prefer: wait, not sent here) a status payload.
 if (started.data === undefined || !('statusQueryGetUri' in started.data)) {
   throw new Error(`expected 202 Accepted, got ${started.response.status}`);
