@@ -34,20 +34,62 @@ const TSCONFIG = {
   files: ['seed-flow.mts'],
 };
 
+/**
+ * The server's request and response classes (the types the service builds its answers
+ * with) must be the very types generated from the document: mutually assignable.
+ */
+const SERVER_TYPES = join(ROOT, 'apps/api/src/reports/dto');
+const SAME_TYPES = `
+import type { components } from './report-jobs-api.js';
+import type * as answers from '${SERVER_TYPES}/report-job.responses.ts';
+import type { CreateReportJobDto } from '${SERVER_TYPES}/create-report-job.dto.ts';
+type Schemas = components['schemas'];
+type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+export const same: Array<true> = [
+  true satisfies Same<Schemas['CreateReportJobDto'], CreateReportJobDto>,
+  true satisfies Same<Schemas['AcceptedResponse'], answers.AcceptedResponse>,
+  true satisfies Same<Schemas['StatusPayload'], answers.StatusPayload>,
+  true satisfies Same<NonNullable<Schemas['StatusPayload']['output']>, answers.ReportOutput>,
+  true satisfies Same<Schemas['JobListPage'], answers.JobListPage>,
+  true satisfies Same<Schemas['PurgeResult'], answers.PurgeResult>,
+  true satisfies Same<Schemas['ProblemDetails'], answers.ProblemDetails>,
+];
+`;
+/** Checks SAME_TYPES: the server's sources compile as the apps do (decorators, path aliases). */
+const SAME_TYPES_TSCONFIG = {
+  compilerOptions: {
+    strict: true,
+    strictPropertyInitialization: false,
+    noEmit: true,
+    allowImportingTsExtensions: true,
+    experimentalDecorators: true,
+    module: 'nodenext',
+    moduleResolution: 'nodenext',
+    target: 'es2023',
+    lib: ['es2024'],
+    types: ['node'],
+    skipLibCheck: true,
+    paths: { '@report-jobs/contract': [join(ROOT, 'libs/contract/src')] },
+  },
+  files: ['same-types.mts'],
+};
+
 /** A folder with the program, the types generated from `document` and the repository's packages. */
 async function clientProject(document: OpenAPI3): Promise<string> {
   const dir = mkdtempSync(join(tmpdir(), 'report-jobs-client-'));
   copyFileSync(PROGRAM, join(dir, 'seed-flow.mts'));
   writeFileSync(join(dir, 'report-jobs-api.d.ts'), astToString(await openapiTS(document)));
   writeFileSync(join(dir, 'tsconfig.json'), JSON.stringify(TSCONFIG));
+  writeFileSync(join(dir, 'same-types.mts'), SAME_TYPES);
+  writeFileSync(join(dir, 'tsconfig.same-types.json'), JSON.stringify(SAME_TYPES_TSCONFIG));
   symlinkSync(join(ROOT, 'node_modules'), join(dir, 'node_modules'), 'dir');
   return dir;
 }
 
-/** The compiler's complaints, or '' when the program type-checks. */
-async function typeErrors(dir: string): Promise<string> {
+/** The compiler's complaints, or '' when the project type-checks. */
+async function typeErrors(dir: string, tsconfig = 'tsconfig.json'): Promise<string> {
   try {
-    await run(process.execPath, [TSC, '-p', join(dir, 'tsconfig.json')], { cwd: dir });
+    await run(process.execPath, [TSC, '-p', join(dir, tsconfig)], { cwd: dir });
     return '';
   } catch (error) {
     return (error as { stdout?: string }).stdout || String(error);
@@ -85,6 +127,12 @@ describe('a client generated from the OpenAPI document', () => {
     expect(stdout.trim()).toBe(customerId);
   });
 
+  it('generates from the document the very types the server builds its answers with', async () => {
+    const dir = await clientProject(document);
+    dirs.push(dir);
+    expect(await typeErrors(dir, 'tsconfig.same-types.json')).toBe('');
+  });
+
   it('would not type-check against a free-form output: the check has teeth', async () => {
     const freeForm = structuredClone(document) as OpenAPI3 & {
       components: { schemas: { StatusPayload: { properties: Record<string, unknown> } } };
@@ -93,5 +141,7 @@ describe('a client generated from the OpenAPI document', () => {
     const dir = await clientProject(freeForm);
     dirs.push(dir);
     expect(await typeErrors(dir)).toMatch(/seed-flow\.mts\(\d+,\d+\): error TS\d+: 'output\.result' is of type 'unknown'/);
+    // Nor would the server's types be the document's any more.
+    expect(await typeErrors(dir, 'tsconfig.same-types.json')).toMatch(/same-types\.mts\(\d+,\d+\): error TS\d+/);
   });
 });
