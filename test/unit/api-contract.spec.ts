@@ -110,6 +110,15 @@ describe('ApiContract', () => {
     expect(contract.violations(answer(431, problemJson, { ...aProblem, status: 431 }, { unrouted: true }))).toEqual([]);
   });
 
+  it('leaves the pages served beside the API alone, but not their errors', () => {
+    expect(contract.violations(answer(200, { 'content-type': 'text/html' }, undefined, { target: '/docs' }))).toEqual([]);
+    expect(contract.violations(answer(200, json, {}, { target: '/docs-json' }))).toEqual([]);
+    expect(contract.violations(answer(404, { 'content-type': 'text/html' }, undefined, { target: '/docs/missing.js' })).join()).toMatch(
+      /must be a problem, but its media type is text\/html$/,
+    );
+    expect(contract.violations(answer(200, json, {}, { target: '/docsx' })).join()).toMatch(/must be a problem/);
+  });
+
   it('refuses a document of another OpenAPI version', () => {
     expect(() => new ApiContract({ ...document, openapi: '3.0.0' })).toThrow('expected an OpenAPI 3.1 document');
   });
