@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from '../support/free-port';
 import { API_MAIN, startApi, startWorker, type AppProcess } from '../support/apps';
-import { pollUntilDone, postJson, request } from '../support/http';
+import { fetchApi, pollUntilDone, postJson, request } from '../support/http';
 import { startTestRedis, type TestRedis } from '../support/redis-server';
 import { waitFor } from '../support/wait';
 
@@ -60,7 +60,7 @@ describe('API keys and tenants', () => {
   it('keeps health probes and the API docs open', async () => {
     expect((await request(`${api.url}/health/live`)).status).toBe(200);
     expect((await request(`${api.url}/health/ready`)).status).toBe(200);
-    expect((await fetch(`${api.url}/docs-json`)).status).toBe(200);
+    expect((await fetchApi(`${api.url}/docs-json`)).status).toBe(200);
   });
 
   it('hides a job from other tenants on every endpoint, and shows it to admins', async () => {

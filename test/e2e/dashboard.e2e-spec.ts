@@ -109,7 +109,9 @@ describe('queue dashboard', () => {
       request(`${base}/admin/queues/api/queues/reports/${failedJobId}/retry`, { method: 'PUT', headers: basic(ADMIN.principal, ADMIN.key) });
     const attemptsStarted = () => worker.logLines().filter((line) => line.instanceId === failedJobId && line.msg === 'Attempt started').length;
     expect(attemptsStarted()).toBe(1);
-    expect((await retry(api.url)).status).toBe(405);
+    const refused = await retry(api.url);
+    expect(refused.status).toBe(405);
+    expect(refused.headers.get('content-type')).toMatch(/^application\/problem\+json/);
     const status = await request(`${api.url}/api/jobs/reports/${failedJobId}`, { headers: { authorization: `Bearer ${ADMIN.key}` } });
     expect(status.body.runtimeStatus).toBe('Failed');
 
@@ -120,6 +122,35 @@ describe('queue dashboard', () => {
       await waitFor('the retried job to run again', async () => attemptsStarted() === 2);
     } finally {
       await withActions.stop();
+    }
+  });
+
+  it('counts wrong dashboard credentials against the address’s budget of failed authentications', async () => {
+    // A Redis of its own (last in the file: with REDIS_URL set, starting one flushes the shared
+    // database): failures are counted across replicas, and the tests above failed some.
+    const ownRedis = await startTestRedis();
+    const throttled = await startApi(ownRedis.url, { ...KEYS, AUTH_FAILURES_PER_MINUTE: '3' });
+    try {
+      const board = `${throttled.url}/admin/queues/api/queues`;
+      // Asking without credentials guesses nothing: a browser's first request is not counted.
+      for (let i = 0; i < 5; i++) expect((await request(board)).status).toBe(401);
+      for (const wrong of [basic(ADMIN.principal, 'not-the-admin-key'), basic(CLIENT.principal, CLIENT.key), basic('nobody', ADMIN.key)]) {
+        expect((await request(board, { headers: wrong })).status).toBe(401);
+      }
+      // Guessing is over for this address, through the dashboard and the API alike, right key or not.
+      for (const answer of [
+        await request(board, { headers: basic(ADMIN.principal, ADMIN.key) }),
+        await request(`${throttled.url}/api/jobs/reports`, { headers: { authorization: `Bearer ${ADMIN.key}` } }),
+      ]) {
+        expect(answer.status).toBe(429);
+        expect(Number(answer.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
+      }
+      const failures = throttled.logLines().filter((line) => line.msg === 'Authentication failed');
+      expect(failures).toHaveLength(3);
+      expect(JSON.stringify(throttled.logLines())).not.toContain('not-the-admin-key');
+    } finally {
+      await throttled.stop();
+      await ownRedis.close();
     }
   });
 });

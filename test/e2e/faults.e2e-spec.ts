@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { startApi, startWorker, type AppProcess } from '../support/apps';
-import { pollUntilDone, postJson, request, type JsonResponse } from '../support/http';
+import { fetchApi, pollUntilDone, postJson, request, type JsonResponse } from '../support/http';
 import { describeWithOwnRedis, startTestRedis, type TestRedis } from '../support/redis-server';
 import { waitFor } from '../support/wait';
 
@@ -180,7 +180,7 @@ describeWithOwnRedis('faults', () => {
     expect(duringOutage.status).toBe(503); // not acknowledged, so not counted
     await sleep(500);
     await redis.start();
-    await waitFor('the API to be ready again', async () => (await fetch(`${api.url}/health/ready`)).status === 200);
+    await waitFor('the API to be ready again', async () => (await fetchApi(`${api.url}/health/ready`)).status === 200);
     for (let i = 15; i < 20; i++) jobs.push(await submit({ customer_id: `aof-${i}`, delay_seconds: 1 }));
 
     const finals = await settle('Redis crash and restart (AOF)', jobs);

@@ -1,6 +1,7 @@
 import * as fc from 'fast-check';
 import { Agent, request as httpRequest, type IncomingHttpHeaders, type OutgoingHttpHeaders } from 'node:http';
 import { connect } from 'node:net';
+import { contractFor } from '../support/api-contract';
 import { startApi, type AppProcess } from '../support/apps';
 import { postJson } from '../support/http';
 import { startTestRedis, type TestRedis } from '../support/redis-server';
@@ -8,7 +9,8 @@ import { startTestRedis, type TestRedis } from '../support/redis-server';
 // Property-based fuzzing of the HTTP surface against the real API process and Redis:
 // bodies, headers, ids and query strings of every shape. Whatever comes in, the answer
 // is never a 5xx, every 4xx is a complete application/problem+json, and nothing the
-// service answers shows a stack trace or a file path. FUZZ_SEED=<n> replays a run.
+// service answers shows a stack trace or a file path; and every answer is the one the API's
+// OpenAPI document describes (test/support/api-contract.ts). FUZZ_SEED=<n> replays a run.
 
 const REPORTS = '/api/jobs/reports';
 const SEED = process.env.FUZZ_SEED ? Number(process.env.FUZZ_SEED) : undefined;
@@ -192,6 +194,8 @@ describe('fuzzing the API', () => {
     if (leak) return `the answer matches ${leak}`;
     const requestId = requestIdViolation(testCase, answer);
     if (requestId) return requestId;
+    const documented = documentViolation(testCase, answer);
+    if (documented) return documented;
     if (testCase.method === 'HEAD' || answer.status < 400) return undefined;
 
     if (!/^application\/problem\+json/.test(answer.headers['content-type'] ?? '')) {
@@ -209,6 +213,21 @@ describe('fuzzing the API', () => {
       typeof problem.detail === 'string' &&
       problem.status === answer.status;
     return complete ? undefined : 'a problem without type, title, status and detail';
+  }
+
+  /** Where the answer disagrees with the OpenAPI document the API serves. */
+  function documentViolation(testCase: Case, answer: Answer): string | undefined {
+    const violations =
+      contractFor(api.url)?.violations({
+        method: testCase.method,
+        target: testCase.path,
+        status: answer.status,
+        header: (name) => [answer.headers[name] ?? []].flat().join(', ') || undefined,
+        text: answer.text,
+        // Bytes on the wire may not be the request they were meant to be.
+        unrouted: testCase.raw !== undefined,
+      }) ?? ['the API is not watched'];
+    return violations.length > 0 ? `the answer disagrees with the OpenAPI document: ${violations.join('; ')}` : undefined;
   }
 
   function describeCase(testCase: Case, answer: Answer): string {

@@ -1,5 +1,5 @@
 import { startApi, startWorker, type AppProcess } from '../support/apps';
-import { postJson, request } from '../support/http';
+import { fetchApi, postJson, request } from '../support/http';
 import { startTestRedis, type TestRedis } from '../support/redis-server';
 import { waitFor } from '../support/wait';
 
@@ -30,7 +30,7 @@ describe('hardening', () => {
 
     it('sends security headers on every answer, errors included', async () => {
       for (const url of [`${api.url}/health/live`, `${api.url}/api/jobs/reports/not-a-uuid`, `${api.url}/nowhere`]) {
-        const answer = await fetch(url);
+        const answer = await fetchApi(url);
         expect(answer.headers.get('x-content-type-options')).toBe('nosniff');
         expect(answer.headers.get('x-frame-options')).toBe('DENY');
         expect(answer.headers.get('content-security-policy')).toContain("default-src 'self'");
@@ -40,16 +40,16 @@ describe('hardening', () => {
 
     it('answers no CORS headers unless CORS_ORIGINS is set', async () => {
       const preflight = (base: string) =>
-        fetch(`${base}/api/jobs/reports`, {
+        fetchApi(`${base}/api/jobs/reports`, {
           method: 'OPTIONS',
           headers: { origin: 'https://app.example.com', 'access-control-request-method': 'POST' },
         });
       expect((await preflight(api.url)).headers.get('access-control-allow-origin')).toBeNull();
       const allowed = await preflight(withCors.url);
       expect(allowed.headers.get('access-control-allow-origin')).toBe('https://app.example.com');
-      const other = await fetch(`${withCors.url}/health/live`, { headers: { origin: 'https://evil.example.org' } });
+      const other = await fetchApi(`${withCors.url}/health/live`, { headers: { origin: 'https://evil.example.org' } });
       expect(other.headers.get('access-control-allow-origin')).toBeNull();
-      const simple = await fetch(`${withCors.url}/health/live`, { headers: { origin: 'https://app.example.com' } });
+      const simple = await fetchApi(`${withCors.url}/health/live`, { headers: { origin: 'https://app.example.com' } });
       expect(simple.headers.get('access-control-expose-headers')).toContain('Location');
     });
   });

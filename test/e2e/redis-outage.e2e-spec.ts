@@ -1,5 +1,5 @@
 import { startApi, startWorker, type AppProcess } from '../support/apps';
-import { pollUntilDone, postJson, request } from '../support/http';
+import { fetchApi, pollUntilDone, postJson, request } from '../support/http';
 import { describeWithOwnRedis, startTestRedis, type TestRedis } from '../support/redis-server';
 import { waitFor } from '../support/wait';
 
@@ -40,7 +40,7 @@ describeWithOwnRedis('Redis outage', () => {
     await waitFor('the worker to report not ready', async () => (await fetch(`${worker.url}/health/ready`)).status === 503);
 
     await redis.start();
-    await waitFor('the API to be ready again', async () => (await fetch(`${api.url}/health/ready`)).status === 200);
+    await waitFor('the API to be ready again', async () => (await fetchApi(`${api.url}/health/ready`)).status === 200);
     await waitFor('the worker to be ready again', async () => (await fetch(`${worker.url}/health/ready`)).status === 200);
     const accepted = await postJson(`${api.url}/api/jobs/reports`, { customer_id: 'after-outage', delay_seconds: 0 });
     expect(accepted.status).toBe(202);

@@ -1,7 +1,9 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
+import { watchApi } from './api-contract';
 import { freePort } from './free-port';
+import { fetchApi } from './http';
 import { waitFor } from './wait';
 
 const ROOT = join(__dirname, '..', '..');
@@ -62,10 +64,10 @@ function run(main: string, env: Record<string, string>, url: string, metricsUrl:
   };
 }
 
-async function whenReady(app: AppProcess, what: string): Promise<AppProcess> {
+async function whenAnswering(app: AppProcess, what: string, path: string, get: (url: string) => Promise<Response>): Promise<AppProcess> {
   await waitFor(`${what} to be ready`, async () => {
     if (app.child.exitCode !== null) throw new Error(`${what} exited with code ${app.child.exitCode}`);
-    const response = await fetch(`${app.url}/health/ready`);
+    const response = await get(`${app.url}${path}`);
     return response.status === 200;
   });
   return app;
@@ -77,11 +79,19 @@ export async function startApi(redisUrl: string, env: Record<string, string> = {
   const defaults = { REDIS_URL: redisUrl, PORT: String(port), METRICS_PORT: String(metricsPort), HOST: '127.0.0.1', ALLOW_ANONYMOUS: 'true' };
   const merged = { ...defaults, ...env };
   const app = run(API_MAIN, merged, `http://127.0.0.1:${port}`, `http://127.0.0.1:${merged.METRICS_PORT}/metrics`);
-  return whenReady(app, 'the API');
+  try {
+    // Once it serves its OpenAPI document, every answer it gives the tests is checked against it.
+    await whenAnswering(app, 'the API', '/docs-json', fetch);
+    await watchApi(app.url);
+    return await whenAnswering(app, 'the API', '/health/ready', fetchApi);
+  } catch (error) {
+    await app.stop('SIGKILL');
+    throw error;
+  }
 }
 
 export async function startWorker(redisUrl: string, env: Record<string, string> = {}): Promise<AppProcess> {
   const port = await freePort();
   const app = run(WORKER_MAIN, { REDIS_URL: redisUrl, WORKER_HEALTH_PORT: String(port), ...env }, `http://127.0.0.1:${port}`, `http://127.0.0.1:${port}/metrics`);
-  return whenReady(app, 'a worker');
+  return whenAnswering(app, 'a worker', '/health/ready', fetch);
 }

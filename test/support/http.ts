@@ -1,4 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
+import { checkAnswer } from './api-contract';
 
 export interface JsonResponse<T = Record<string, unknown>> {
   status: number;
@@ -6,12 +7,30 @@ export interface JsonResponse<T = Record<string, unknown>> {
   body: T;
 }
 
-/** fetch, with the body parsed as JSON when there is one. */
+/**
+ * fetch, for calls to the API: an answer of an API the tests started is checked against
+ * the OpenAPI document that API serves (test/support/api-contract.ts), and a mismatch
+ * fails the test.
+ */
+export async function fetchApi(url: string, init: RequestInit = {}): Promise<Response> {
+  const response = await fetch(url, init);
+  const text = await response.clone().text();
+  checkAnswer(url, {
+    method: init.method ?? 'GET',
+    target: url,
+    status: response.status,
+    header: (name) => response.headers.get(name) ?? undefined,
+    text,
+  });
+  return response;
+}
+
+/** fetchApi, with the body parsed as JSON when there is one. */
 export async function request<T = Record<string, unknown>>(
   url: string,
   init: RequestInit = {},
 ): Promise<JsonResponse<T>> {
-  const response = await fetch(url, { ...init, signal: init.signal ?? AbortSignal.timeout(3_000) });
+  const response = await fetchApi(url, { ...init, signal: init.signal ?? AbortSignal.timeout(3_000) });
   const text = await response.text();
   return { status: response.status, headers: response.headers, body: (text ? JSON.parse(text) : undefined) as T };
 }

@@ -1,15 +1,11 @@
 import { CanActivate, ExecutionContext, Injectable, Logger, OnModuleInit } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import type { FastifyRequest } from 'fastify';
-import { Environment } from '@report-jobs/config';
 import { ANONYMOUS } from '../http/caller';
 import { ProblemException } from '../http/problem-details';
-import { SharedRateCounter, WINDOW_MS } from '../rate-limit/shared-rate-counter';
 import { ApiKeyRegistry } from './api-key-registry';
+import { AuthFailureThrottle } from './auth-failure-throttle';
 import { IS_PUBLIC } from './public.decorator';
-
-/** The shared counter's bucket of failed authentications, counted per client address. */
-const AUTH_FAILURES = 'auth-failures';
 
 type Presented = { kind: 'none' } | { kind: 'malformed' } | { kind: 'key'; key: string };
 
@@ -17,12 +13,7 @@ type Presented = { kind: 'none' } | { kind: 'malformed' } | { kind: 'key'; key: 
  * Authenticates every request but the public ones with `Authorization: Bearer <key>` or
  * `X-API-Key: <key>`, and records the caller on the request. Without a key the caller is
  * anonymous only when ALLOW_ANONYMOUS is on; a wrong key is refused either way.
- *
- * Failed attempts (a wrong key, a malformed Authorization header) are logged and counted
- * per client address (request.ip, which honours TRUST_PROXY), across every API replica.
- * Past AUTH_FAILURES_PER_MINUTE the address gets 429 until the window turns, whatever it
- * presents, so that guessing cannot go on. A request without any key guesses nothing and
- * is not counted.
+ * Failed attempts are throttled per client address (AuthFailureThrottle).
  */
 @Injectable()
 export class ApiKeyGuard implements CanActivate, OnModuleInit {
@@ -31,8 +22,7 @@ export class ApiKeyGuard implements CanActivate, OnModuleInit {
   constructor(
     private readonly registry: ApiKeyRegistry,
     private readonly reflector: Reflector,
-    private readonly failures: SharedRateCounter,
-    private readonly env: Environment,
+    private readonly throttle: AuthFailureThrottle,
   ) {}
 
   onModuleInit(): void {
@@ -45,7 +35,7 @@ export class ApiKeyGuard implements CanActivate, OnModuleInit {
   canActivate(context: ExecutionContext): boolean {
     if (this.reflector.getAllAndOverride<boolean>(IS_PUBLIC, [context.getHandler(), context.getClass()])) return true;
     const request = context.switchToHttp().getRequest<FastifyRequest>();
-    this.refuseOverBudget(request);
+    this.throttle.refuseOverBudget(request);
     const presented = presentedKey(request);
     if (presented.kind === 'malformed') throw this.failed(request, 'malformed Authorization header', 'Authorization must be "Bearer <key>".');
     if (presented.kind === 'none') {
@@ -59,23 +49,9 @@ export class ApiKeyGuard implements CanActivate, OnModuleInit {
     return true;
   }
 
-  private refuseOverBudget(request: FastifyRequest): void {
-    const budget = this.env.AUTH_FAILURES_PER_MINUTE;
-    if (budget === 0) return;
-    const now = Date.now();
-    const { count, windowStart } = this.failures.peek(AUTH_FAILURES, request.ip, now);
-    if (count < budget) return;
-    const retryAfter = Math.max(1, Math.ceil((windowStart + WINDOW_MS - now) / 1000));
-    throw new ProblemException(
-      429,
-      `Too many failed authentications from this address: at most ${budget} per minute. Try again after Retry-After.`,
-    ).withHeaders({ 'retry-after': String(retryAfter) });
-  }
-
-  /** Counts and logs a failed attempt (never the key); answers the 401 to send. */
+  /** Counts and logs a failed attempt; answers the 401 to send. */
   private failed(request: FastifyRequest, reason: string, detail: string): ProblemException {
-    if (this.env.AUTH_FAILURES_PER_MINUTE > 0) this.failures.hit(AUTH_FAILURES, request.ip, Date.now());
-    this.logger.warn({ requestId: request.id, address: request.ip, reason }, 'Authentication failed');
+    this.throttle.failed(request, reason);
     return unauthorized(detail);
   }
 }

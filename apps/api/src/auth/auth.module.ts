@@ -6,6 +6,7 @@ import { SharedRateCounter } from '../rate-limit/shared-rate-counter';
 import { ReportsModule } from '../reports/reports.module';
 import { ApiKeyGuard } from './api-key.guard';
 import { ApiKeyRegistry } from './api-key-registry';
+import { AuthFailureThrottle } from './auth-failure-throttle';
 
 /** Authentication, then rate limiting, in front of every route not marked @Public(). */
 @Module({
@@ -13,6 +14,7 @@ import { ApiKeyRegistry } from './api-key-registry';
   providers: [
     { provide: ApiKeyRegistry, inject: [Environment], useFactory: ApiKeyRegistry.fromEnvironment },
     SharedRateCounter,
+    AuthFailureThrottle,
     // Guards run in this order: the rate limit needs the authenticated principal.
     { provide: APP_GUARD, useClass: ApiKeyGuard },
     { provide: APP_GUARD, useClass: RateLimitGuard },

@@ -9,7 +9,8 @@ import type { Environment } from '@report-jobs/config';
 import { REPORTS_QUEUE } from '@report-jobs/contract';
 import { createProducerConnection } from '@report-jobs/queue';
 import { ApiKeyRegistry } from '../auth/api-key-registry';
-import { problem, PROBLEM_CONTENT_TYPE } from '../http/problem-details';
+import { AuthFailureThrottle } from '../auth/auth-failure-throttle';
+import { problem, PROBLEM_CONTENT_TYPE, ProblemException, sendProblem } from '../http/problem-details';
 import { basicCredentials } from './basic-credentials';
 
 export const DASHBOARD_PATH = '/admin/queues';
@@ -27,6 +28,7 @@ const REALM = 'Basic realm="report-jobs queue dashboard", charset="UTF-8"';
 export function mountQueueDashboard(app: NestFastifyApplication, env: Environment): void {
   const logger = new Logger('QueueDashboard');
   const keys = app.get(ApiKeyRegistry);
+  const throttle = app.get(AuthFailureThrottle);
   const connection = createProducerConnection(env.REDIS_URL, { connectionName: 'report-jobs:dashboard' });
   connection.on('error', (error) => logger.warn(`Redis connection: ${error.message}`));
   const queue = new Queue(REPORTS_QUEUE, { connection });
@@ -43,30 +45,38 @@ export function mountQueueDashboard(app: NestFastifyApplication, env: Environmen
   // The board's own handler would send the error's message (and its stack in development).
   board.setErrorHandler((error) => {
     logger.error({ err: error }, 'Queue dashboard request failed');
-    const status = 500;
-    return { status, body: { ...problem(status, 'The dashboard could not read the queue.'), error: { key: 'ERRORS.INTERNAL_SERVER_ERROR' } } };
+    return { status: 500, body: {} };
   });
 
+  // Credentials are checked here, outside Nest's guards: failures count against the same
+  // per-address budget as wrong API keys, so the dashboard is no side door for guessing.
   const requireAdmin = async (request: FastifyRequest, reply: FastifyReply): Promise<void> => {
-    const credentials = basicCredentials(request.headers.authorization);
+    try {
+      throttle.refuseOverBudget(request);
+    } catch (exception) {
+      await sendProblem(exception, request, reply);
+      return;
+    }
+    const presented = request.headers.authorization;
+    const credentials = basicCredentials(presented);
     const caller = credentials ? keys.authenticate(credentials.password) : undefined;
     if (caller?.admin && caller.principal === credentials?.user) return;
+    // A browser's first request carries no credentials: it guesses nothing.
+    if (presented) throttle.failed(request, 'dashboard credentials not of an admin');
     const detail = 'The queue dashboard needs an admin principal as user name and its admin API key as password.';
-    await reply
-      .status(401)
-      .header('www-authenticate', REALM)
-      .header('content-type', PROBLEM_CONTENT_TYPE)
-      .send(JSON.stringify({ ...problem(401, detail), requestId: request.id }));
+    await sendProblem(new ProblemException(401, detail).withHeaders({ 'www-authenticate': REALM }), request, reply);
   };
 
   const fastify = app.getHttpAdapter().getInstance();
   fastify.register(
     (dashboard, _options, done) => {
       dashboard.addHook('onRequest', requireAdmin);
-      dashboard.addHook('onSend', (_request, reply, payload, next) => {
-        // The board's 5xx bodies are problems; say so.
-        if (reply.statusCode >= 500) reply.header('content-type', PROBLEM_CONTENT_TYPE);
-        next(null, payload);
+      dashboard.addHook('onSend', (request, reply, payload, next) => {
+        const contentType = String(reply.getHeader('content-type') ?? '');
+        if (reply.statusCode < 400 || contentType.startsWith(PROBLEM_CONTENT_TYPE)) return next(null, payload);
+        // The board answers its own errors in a shape of its own; this API's errors are problems.
+        reply.header('content-type', PROBLEM_CONTENT_TYPE);
+        next(null, JSON.stringify({ ...problem(reply.statusCode, boardErrorDetail(reply.statusCode)), requestId: request.id }));
       });
       dashboard.addHook('onClose', async () => {
         await queue.close().catch(() => undefined);
@@ -77,4 +87,11 @@ export function mountQueueDashboard(app: NestFastifyApplication, env: Environmen
     },
     { prefix: DASHBOARD_PATH },
   );
+}
+
+function boardErrorDetail(status: number): string {
+  if (status === 405) return 'The queue dashboard is read-only; DASHBOARD_ACTIONS=true enables its actions.';
+  if (status === 404) return 'The queue dashboard has no such page, queue or job.';
+  if (status >= 500) return 'The dashboard could not read the queue.';
+  return 'The queue dashboard could not do this.';
 }

@@ -1,27 +1,41 @@
 import { Controller, Get } from '@nestjs/common';
-import { ApiOkResponse, ApiOperation, ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
+import { ApiOkResponse, ApiOperation, ApiProperty, ApiTags } from '@nestjs/swagger';
 import { Public } from '../auth/public.decorator';
+import { ApiUnavailableProblem, ApiUnexpectedProblem } from '../http/api-responses';
+import { ClosedSchema } from '../http/closed-schema';
 import { JobStore } from '../reports/job-store';
+
+@ClosedSchema()
+class Liveness {
+  @ApiProperty({ enum: ['ok'] }) status: 'ok';
+}
+
+@ClosedSchema()
+class Readiness {
+  @ApiProperty({ enum: ['ok'] }) status: 'ok';
+  @ApiProperty({ enum: ['up'] }) redis: 'up';
+}
 
 /** Probes for orchestrators (docker compose health checks, Kubernetes). */
 @ApiTags('health')
 @Public()
+@ApiUnexpectedProblem()
 @Controller('health')
 export class HealthController {
   constructor(private readonly store: JobStore) {}
 
   @Get('live')
   @ApiOperation({ summary: 'Liveness: the process answers HTTP' })
-  @ApiOkResponse({ schema: { example: { status: 'ok' } } })
-  live(): { status: 'ok' } {
+  @ApiOkResponse({ type: Liveness, description: 'The process answers.' })
+  live(): Liveness {
     return { status: 'ok' };
   }
 
   @Get('ready')
   @ApiOperation({ summary: 'Readiness: Redis answers within a second' })
-  @ApiOkResponse({ schema: { example: { status: 'ok', redis: 'up' } } })
-  @ApiServiceUnavailableResponse({ description: 'Redis is unreachable (problem+json).' })
-  async ready(): Promise<{ status: 'ok'; redis: 'up' }> {
+  @ApiOkResponse({ type: Readiness, description: 'Redis answers.' })
+  @ApiUnavailableProblem('Redis is unreachable.')
+  async ready(): Promise<Readiness> {
     await this.store.ping();
     return { status: 'ok', redis: 'up' };
   }

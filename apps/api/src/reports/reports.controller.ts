@@ -2,37 +2,36 @@ import { Body, Controller, Delete, Get, HttpCode, Param, Post, Query, Req, Res }
 import {
   ApiAcceptedResponse,
   ApiBearerAuth,
-  ApiSecurity,
-  ApiTooManyRequestsResponse,
-  ApiUnauthorizedResponse,
-  ApiBadRequestResponse,
-  ApiConflictResponse,
-  ApiExtraModels,
-  ApiGoneResponse,
   ApiHeader,
-  ApiInternalServerErrorResponse,
-  ApiNotFoundResponse,
   ApiOkResponse,
   ApiOperation,
   ApiParam,
-  ApiPayloadTooLargeResponse,
   ApiQuery,
-  ApiServiceUnavailableResponse,
+  ApiResponse,
+  ApiSecurity,
   ApiTags,
-  ApiUnprocessableEntityResponse,
-  ApiUnsupportedMediaTypeResponse,
   getSchemaPath,
 } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Environment } from '@report-jobs/config';
+import {
+  ApiAuthenticatedProblems,
+  ApiProblemResponse,
+  ApiUnavailableProblem,
+  ApiUnexpectedProblem,
+  CONTENT_LOCATION_HEADER,
+  LOCATION_HEADER,
+  POLL_RETRY_AFTER_HEADER,
+  PREFERENCE_APPLIED_HEADER,
+} from '../http/api-responses';
 import { callerOf } from '../http/caller';
 import { CountsAsSubmit } from '../rate-limit/rate-limit.guard';
 import { preferredWaitSeconds } from '../http/prefer';
-import { ProblemException, ServiceUnavailableError, UNAVAILABLE_RETRY_AFTER_SECONDS } from '../http/problem-details';
+import { PROBLEM_CONTENT_TYPE, ProblemException, ServiceUnavailableError, UNAVAILABLE_RETRY_AFTER_SECONDS } from '../http/problem-details';
 import { publicBaseUrl, statusUrl } from '../http/public-url';
 import { decodeContinuationToken, encodeContinuationToken } from './continuation-token';
 import { CreateReportJobDto } from './dto/create-report-job.dto';
-import { DEFAULT_PAGE_SIZE, ListReportJobsQuery } from './dto/list-report-jobs.query';
+import { CONTINUATION_TOKEN_PATTERN, DEFAULT_PAGE_SIZE, ListReportJobsQuery } from './dto/list-report-jobs.query';
 import { AcceptedResponse, JobListPage, ProblemDetails, PurgeResult, StatusPayload } from './dto/report-job.responses';
 import { IDEMPOTENCY_KEY_HEADER, parseIdempotencyKey } from './idempotency';
 import { JobWaiter } from './job-waiter';
@@ -41,35 +40,43 @@ import { MIN_RETRY_AFTER_SECONDS } from './retry-after';
 
 const INSTANCE_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 export const CONTINUATION_TOKEN_HEADER = 'x-ms-continuation-token';
+const MAX_REASON_LENGTH = 500;
 
-const LOCATION_HEADER = { description: 'Absolute status URL to poll.', schema: { type: 'string', format: 'uri' } };
-const RETRY_AFTER_HEADER = {
-  description: 'Seconds to wait before polling again, estimated from the job’s state (1–30).',
-  schema: { type: 'integer' },
-};
-const PREFERENCE_APPLIED = { description: 'wait=N when a Prefer: wait was honoured.', schema: { type: 'string' } };
-const PROBLEM = {
-  type: ProblemDetails,
-  content: { 'application/problem+json': { schema: { $ref: getSchemaPath(ProblemDetails) } } },
-};
+// Optional parameters carry no example or default: Swagger UI would fill them in and send
+// them with every "Try it out", which a person never asked for (a Prefer: wait turns the
+// 202 into a 200; one fixed Idempotency-Key would be shared by everyone trying the docs).
 const PREFER_HEADER = {
   name: 'Prefer',
   required: false,
-  description: 'RFC 7240 `wait=N`: hold the answer up to N seconds (at most MAX_PREFER_WAIT_SECONDS) for the job to end.',
-  example: 'wait=10',
+  description:
+    'RFC 7240 `wait=N` (for instance wait=10): hold the answer up to N seconds (at most MAX_PREFER_WAIT_SECONDS) ' +
+    'for the job to end. Other preferences are ignored.',
+  schema: { type: 'string' },
 };
+const INSTANCE_ID_PARAM = {
+  name: 'instanceId',
+  description: 'The instanceId returned when the job was started (a lowercase UUID).',
+  schema: { type: 'string', format: 'uuid', pattern: INSTANCE_ID.source },
+};
+const REASON_QUERY = {
+  name: 'reason',
+  required: false,
+  description: 'Why; shown as the Terminated job’s output.reason. Default: "Terminated by the client".',
+  schema: { type: 'string', maxLength: MAX_REASON_LENGTH },
+};
+/** 1–255 visible ASCII characters but `"` and `\`, bare or in double quotes (an sf-string). */
+const IDEMPOTENCY_KEY_PATTERN = '^(?:"[\\x21\\x23-\\x5b\\x5d-\\x7e]{1,255}"|[\\x21\\x23-\\x5b\\x5d-\\x7e]{1,255})$';
+const STATUS_PAYLOAD = { $ref: getSchemaPath(StatusPayload) };
+const PROBLEM_DETAILS = { $ref: getSchemaPath(ProblemDetails) };
+const INVALID_ID = 'The id is not a lowercase UUID, or the URL is malformed.';
+const URL_TOO_LONG = 'The URL is too long (an id far longer than a UUID).';
 
 /** Translates HTTP to ReportJobsService calls and back; no job logic lives here. */
 @ApiTags('report jobs')
 @ApiBearerAuth()
 @ApiSecurity('api-key')
-@ApiUnauthorizedResponse({ description: 'Missing or invalid API key.', ...PROBLEM })
-@ApiTooManyRequestsResponse({
-  description: 'Over the per-minute budget of the caller.',
-  headers: { 'Retry-After': { schema: { type: 'integer' } } },
-  ...PROBLEM,
-})
-@ApiExtraModels(ProblemDetails)
+@ApiAuthenticatedProblems()
+@ApiUnexpectedProblem()
 @Controller('api/jobs/reports')
 export class ReportsController {
   constructor(
@@ -93,31 +100,29 @@ export class ReportsController {
     required: false,
     description:
       'Makes retries safe: one job per key and caller, kept as long as the job. Repeats with the same body ' +
-      'answer like the first; with another body, 422. 1–255 visible ASCII characters, optionally quoted.',
-    example: '"8e03978e-40d5-43e8-bc93-6894a57f9324"',
+      'answer like the first; with another body, 422. 1–255 visible ASCII characters but `"` and `\\`, bare or ' +
+      'in double quotes; use a fresh random value (such as a UUID) per job.',
+    schema: { type: 'string', pattern: IDEMPOTENCY_KEY_PATTERN },
   })
   @ApiHeader(PREFER_HEADER)
   @ApiAcceptedResponse({
     type: AcceptedResponse,
-    description: 'The job is durably queued.',
-    headers: { Location: LOCATION_HEADER, 'Retry-After': RETRY_AFTER_HEADER },
+    description: 'The job is durably queued (or, with Prefer: wait, did not end within the wait).',
+    headers: { Location: LOCATION_HEADER, 'Retry-After': POLL_RETRY_AFTER_HEADER, 'Preference-Applied': PREFERENCE_APPLIED_HEADER },
   })
   @ApiOkResponse({
     type: StatusPayload,
     description: 'With Prefer: wait, the job ended within the wait: its final status.',
-    headers: { Location: LOCATION_HEADER, 'Preference-Applied': PREFERENCE_APPLIED },
+    headers: { Location: LOCATION_HEADER, 'Content-Location': CONTENT_LOCATION_HEADER, 'Preference-Applied': PREFERENCE_APPLIED_HEADER },
   })
-  @ApiBadRequestResponse({ description: 'Invalid fields (named in errors), malformed JSON or Idempotency-Key.', ...PROBLEM })
-  @ApiPayloadTooLargeResponse({ description: 'The body is larger than BODY_LIMIT_BYTES.', ...PROBLEM })
-  @ApiUnsupportedMediaTypeResponse({ description: 'Content-Type is not application/json.', ...PROBLEM })
-  @ApiUnprocessableEntityResponse({ description: 'The Idempotency-Key was used with another body.', ...PROBLEM })
-  @ApiServiceUnavailableResponse({
-    description:
-      'Redis is unreachable: the job was not queued. Or Redis did not confirm the job in time: it may have ' +
-      'been queued, and the problem carries its instanceId and statusQueryGetUri to check.',
-    headers: { 'Retry-After': { schema: { type: 'integer' } } },
-    ...PROBLEM,
-  })
+  @ApiProblemResponse(400, 'Invalid fields (named in errors), malformed JSON, a body that is not a JSON object, or a malformed Idempotency-Key.')
+  @ApiProblemResponse(413, 'The body is larger than BODY_LIMIT_BYTES.')
+  @ApiProblemResponse(415, 'Content-Type is not application/json.')
+  @ApiProblemResponse(422, 'The Idempotency-Key was used with another body.')
+  @ApiUnavailableProblem(
+    'Redis is unreachable: nothing was queued; or, when the problem names an instanceId, the outcome of the ' +
+      'enqueue is unknown: look for the job at its statusQueryGetUri, or retry with the same Idempotency-Key.',
+  )
   async start(
     @Body() body: CreateReportJobDto,
     @Req() request: FastifyRequest,
@@ -161,12 +166,24 @@ export class ReportsController {
       'creation time. Pages stay stable while jobs keep arriving: new jobs come after the last page. A ' +
       'page may hold fewer than top items while more remain; continue while a continuationToken is returned.',
   })
+  @ApiHeader({
+    name: CONTINUATION_TOKEN_HEADER,
+    required: false,
+    description: 'The continuationToken of the previous page, as Durable Functions clients send it (the query parameter wins).',
+    schema: { type: 'string', pattern: CONTINUATION_TOKEN_PATTERN.source },
+  })
   @ApiOkResponse({
     type: JobListPage,
-    headers: { [CONTINUATION_TOKEN_HEADER]: { description: 'Token of the next page; absent on the last.', schema: { type: 'string' } } },
+    description: 'A page of jobs; continue while continuationToken is not null.',
+    headers: {
+      [CONTINUATION_TOKEN_HEADER]: {
+        description: 'The continuationToken of the body, when it is not null.',
+        schema: { type: 'string', pattern: CONTINUATION_TOKEN_PATTERN.source },
+      },
+    },
   })
-  @ApiBadRequestResponse({ description: 'Invalid filter, page size or token.', ...PROBLEM })
-  @ApiServiceUnavailableResponse({ description: 'Redis is unreachable.', ...PROBLEM })
+  @ApiProblemResponse(400, 'An unknown or invalid query parameter, page size or token.')
+  @ApiUnavailableProblem('Redis is unreachable.')
   async list(
     @Query() query: ListReportJobsQuery,
     @Req() request: FastifyRequest,
@@ -195,25 +212,37 @@ export class ReportsController {
       'Failed or Terminated. With returnInternalServerErrorOnFailure=true a Failed job answers 500. A job ' +
       'removed by retention or purge answers 410 for JOB_GONE_RETENTION_SECONDS.',
   })
-  @ApiParam({ name: 'instanceId', format: 'uuid', description: 'The instanceId returned when the job was started.' })
+  @ApiParam(INSTANCE_ID_PARAM)
   @ApiQuery({
     name: 'returnInternalServerErrorOnFailure',
     required: false,
-    type: Boolean,
-    description: 'Answer 500 instead of 200 when the job Failed.',
+    description: 'true: answer 500 instead of 200 when the job Failed (as Durable Functions does). Default: false.',
+    schema: { type: 'boolean' },
   })
   @ApiHeader(PREFER_HEADER)
   @ApiAcceptedResponse({
     type: StatusPayload,
     description: 'Pending or Running: poll again after Retry-After.',
-    headers: { Location: LOCATION_HEADER, 'Retry-After': RETRY_AFTER_HEADER },
+    headers: { Location: LOCATION_HEADER, 'Retry-After': POLL_RETRY_AFTER_HEADER, 'Preference-Applied': PREFERENCE_APPLIED_HEADER },
   })
-  @ApiOkResponse({ type: StatusPayload, description: 'Completed (output holds the result), Failed or Terminated.' })
-  @ApiInternalServerErrorResponse({ type: StatusPayload, description: 'Failed, when returnInternalServerErrorOnFailure=true.' })
-  @ApiBadRequestResponse({ description: 'The id is not a UUID, or the query is invalid.', ...PROBLEM })
-  @ApiNotFoundResponse({ description: 'No job has this id.', ...PROBLEM })
-  @ApiGoneResponse({ description: 'The job was removed by retention or purged; goneAt says when.', ...PROBLEM })
-  @ApiServiceUnavailableResponse({ description: 'Redis is unreachable.', ...PROBLEM })
+  @ApiOkResponse({
+    type: StatusPayload,
+    description: 'Completed (output holds the result), Failed (output.error) or Terminated (output.reason).',
+    headers: { 'Preference-Applied': PREFERENCE_APPLIED_HEADER },
+  })
+  @ApiResponse({
+    status: 500,
+    description:
+      'Failed, with returnInternalServerErrorOnFailure=true: the status payload (application/json). ' +
+      'Or an unexpected error (application/problem+json).',
+    headers: { 'Preference-Applied': PREFERENCE_APPLIED_HEADER },
+    content: { 'application/json': { schema: STATUS_PAYLOAD }, [PROBLEM_CONTENT_TYPE]: { schema: PROBLEM_DETAILS } },
+  })
+  @ApiProblemResponse(400, `${INVALID_ID} Or returnInternalServerErrorOnFailure is neither true nor false.`)
+  @ApiProblemResponse(404, 'No job has this id (or it belongs to another principal).')
+  @ApiProblemResponse(410, 'The job was removed by retention or purged; goneAt says when.')
+  @ApiProblemResponse(414, URL_TOO_LONG)
+  @ApiUnavailableProblem('Redis is unreachable.')
   async status(
     @Param('instanceId') instanceId: string,
     @Query('returnInternalServerErrorOnFailure') failureFlag: string | undefined,
@@ -240,13 +269,20 @@ export class ReportsController {
       'on the worker that runs it and then becomes Terminated; it is not retried. Answers with the ' +
       'current status.',
   })
-  @ApiParam({ name: 'instanceId', format: 'uuid' })
-  @ApiBadRequestResponse({ description: 'The id is not a UUID, or the reason is too long.', ...PROBLEM })
-  @ApiQuery({ name: 'reason', required: false, description: 'Why; shown in the Terminated output.' })
-  @ApiAcceptedResponse({ type: StatusPayload, description: 'Termination done or under way.', headers: { Location: LOCATION_HEADER } })
-  @ApiNotFoundResponse({ description: 'No job has this id.', ...PROBLEM })
-  @ApiGoneResponse({ description: 'The job has already ended (or is gone).', ...PROBLEM })
-  @ApiServiceUnavailableResponse({ description: 'Redis is unreachable.', ...PROBLEM })
+  @ApiParam(INSTANCE_ID_PARAM)
+  @ApiQuery(REASON_QUERY)
+  @ApiAcceptedResponse({
+    type: StatusPayload,
+    description: 'Termination done (Terminated) or under way (still Running until the worker has stopped it).',
+    headers: { Location: LOCATION_HEADER, 'Retry-After': POLL_RETRY_AFTER_HEADER },
+  })
+  @ApiProblemResponse(400, `${INVALID_ID} Or the reason is longer than ${MAX_REASON_LENGTH} characters.`)
+  @ApiProblemResponse(404, 'No job has this id (or it belongs to another principal).')
+  @ApiProblemResponse(410, 'The job has already ended, or is gone.')
+  @ApiProblemResponse(414, URL_TOO_LONG)
+  @ApiProblemResponse(413, 'The body (none is needed) is larger than BODY_LIMIT_BYTES.')
+  @ApiProblemResponse(415, 'A body (none is needed) whose Content-Type is not application/json.')
+  @ApiUnavailableProblem('Redis is unreachable.')
   terminate(
     @Param('instanceId') instanceId: string,
     @Query('reason') reason: string | undefined,
@@ -262,13 +298,18 @@ export class ReportsController {
     summary: 'Cancel a report job (DELETE on the status resource)',
     description: 'The same as POST …/terminate.',
   })
-  @ApiParam({ name: 'instanceId', format: 'uuid' })
-  @ApiBadRequestResponse({ description: 'The id is not a UUID, or the reason is too long.', ...PROBLEM })
-  @ApiQuery({ name: 'reason', required: false })
-  @ApiAcceptedResponse({ type: StatusPayload, description: 'Termination done or under way.', headers: { Location: LOCATION_HEADER } })
-  @ApiNotFoundResponse({ description: 'No job has this id.', ...PROBLEM })
-  @ApiGoneResponse({ description: 'The job has already ended (or is gone).', ...PROBLEM })
-  @ApiServiceUnavailableResponse({ description: 'Redis is unreachable.', ...PROBLEM })
+  @ApiParam(INSTANCE_ID_PARAM)
+  @ApiQuery(REASON_QUERY)
+  @ApiAcceptedResponse({
+    type: StatusPayload,
+    description: 'Termination done (Terminated) or under way (still Running until the worker has stopped it).',
+    headers: { Location: LOCATION_HEADER, 'Retry-After': POLL_RETRY_AFTER_HEADER },
+  })
+  @ApiProblemResponse(400, `${INVALID_ID} Or the reason is longer than ${MAX_REASON_LENGTH} characters.`)
+  @ApiProblemResponse(404, 'No job has this id (or it belongs to another principal).')
+  @ApiProblemResponse(410, 'The job has already ended, or is gone.')
+  @ApiProblemResponse(414, URL_TOO_LONG)
+  @ApiUnavailableProblem('Redis is unreachable.')
   async cancel(
     @Param('instanceId') instanceId: string,
     @Query('reason') reason: string | undefined,
@@ -291,13 +332,14 @@ export class ReportsController {
     summary: 'Purge a finished report job (Durable’s purgeHistoryDeleteUri)',
     description: 'Deletes the job’s record now instead of at the end of its retention; its status URL then answers 410.',
   })
-  @ApiParam({ name: 'instanceId', format: 'uuid' })
-  @ApiBadRequestResponse({ description: 'The id is not a UUID, or the reason is too long.', ...PROBLEM })
-  @ApiOkResponse({ type: PurgeResult })
-  @ApiNotFoundResponse({ description: 'No job has this id.', ...PROBLEM })
-  @ApiConflictResponse({ description: 'The job is still Pending or Running.', ...PROBLEM })
-  @ApiGoneResponse({ description: 'Already purged or expired.', ...PROBLEM })
-  @ApiServiceUnavailableResponse({ description: 'Redis is unreachable.', ...PROBLEM })
+  @ApiParam(INSTANCE_ID_PARAM)
+  @ApiOkResponse({ type: PurgeResult, description: 'The job’s record is deleted.' })
+  @ApiProblemResponse(400, INVALID_ID)
+  @ApiProblemResponse(404, 'No job has this id (or it belongs to another principal).')
+  @ApiProblemResponse(409, 'The job is still Pending or Running.')
+  @ApiProblemResponse(410, 'Already purged or expired.')
+  @ApiProblemResponse(414, URL_TOO_LONG)
+  @ApiUnavailableProblem('Redis is unreachable.')
   async purge(@Param('instanceId') instanceId: string, @Req() request: FastifyRequest): Promise<PurgeResult> {
     checkInstanceId(instanceId);
     await this.jobs.purge(instanceId, callerOf(request));
@@ -378,8 +420,8 @@ function parseTime(field: string, value: string | undefined): number | undefined
 
 function checkReason(reason: string | undefined): string {
   if (reason === undefined) return 'Terminated by the client';
-  if (reason.length > 500) {
-    throw new ProblemException(400, 'reason must be at most 500 characters.', [{ field: 'reason', message: 'too long' }]);
+  if (reason.length > MAX_REASON_LENGTH) {
+    throw new ProblemException(400, `reason must be at most ${MAX_REASON_LENGTH} characters.`, [{ field: 'reason', message: 'too long' }]);
   }
   return reason;
 }

@@ -1,6 +1,6 @@
 import type { JobSnapshot } from '@report-jobs/queue';
-import type { ReportJobData, ReportProgress, StatusMapping } from '@report-jobs/contract';
-import type { StatusPayload } from './dto/report-job.responses';
+import type { ReportJobData, ReportJobOutput, ReportProgress, StatusMapping } from '@report-jobs/contract';
+import type { ReportOutput, StatusPayload, TerminatedOutput } from './dto/report-job.responses';
 
 /** ISO 8601 in whole seconds, as Durable Functions writes its times. */
 export const isoSeconds = (epochMs: number) => new Date(epochMs).toISOString().replace(/\.\d{3}Z$/, 'Z');
@@ -46,10 +46,11 @@ export function toStatusPayload(snapshot: JobSnapshot, mapping: StatusMapping): 
   return payload;
 }
 
-function outputOf(snapshot: JobSnapshot, mapping: StatusMapping): Record<string, unknown> | null {
+function outputOf(snapshot: JobSnapshot, mapping: StatusMapping): ReportOutput | null {
   switch (mapping.runtimeStatus) {
     case 'Completed':
-      return (snapshot.returnValue ?? null) as Record<string, unknown> | null;
+      // What the worker returned (ReportJobOutput), read back from Redis.
+      return (snapshot.returnValue ?? null) as ReportJobOutput | null;
     case 'Terminated':
       return terminatedOutput(snapshot.id, snapshot.terminated?.reason);
     case 'Failed':
@@ -63,6 +64,6 @@ function outputOf(snapshot: JobSnapshot, mapping: StatusMapping): Record<string,
   }
 }
 
-function terminatedOutput(instanceId: string, reason: string | undefined): Record<string, unknown> {
+function terminatedOutput(instanceId: string, reason: string | undefined): TerminatedOutput {
   return { status: 'terminated', instanceId, reason: reason ?? '' };
 }

@@ -1,4 +1,5 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { ClosedSchema } from '../../http/closed-schema';
 import { IsIn, IsInt, IsOptional, IsString, Matches, Max, MaxLength, Min, MinLength } from 'class-validator';
 import {
   CUSTOMER_ID_PATTERN,
@@ -9,7 +10,12 @@ import {
   type ReportOperation,
 } from '@report-jobs/contract';
 
-/** Body of POST /api/jobs/reports. Unknown fields are rejected, not dropped. */
+/**
+ * Body of POST /api/jobs/reports. Unknown fields are rejected, not dropped. The defaults of
+ * the optional fields are told in their descriptions, not as schema defaults: generators
+ * such as openapi-typescript make a field with a default required, in requests too.
+ */
+@ClosedSchema()
 export class CreateReportJobDto {
   @ApiProperty({
     description: 'The customer the report is for: 1–128 characters of A–Z, a–z, 0–9, ".", "_", ":", "-".',
@@ -27,9 +33,8 @@ export class CreateReportJobDto {
   customer_id: string;
 
   @ApiPropertyOptional({
-    description: 'What to do.',
+    description: `What to do; ${DEFAULT_OPERATION} when omitted.`,
     enum: REPORT_OPERATIONS,
-    default: DEFAULT_OPERATION,
     example: DEFAULT_OPERATION,
   })
   @IsOptional()
@@ -37,10 +42,9 @@ export class CreateReportJobDto {
   operation?: ReportOperation;
 
   @ApiPropertyOptional({
-    description: 'Simulated work time of the job, in whole seconds.',
+    description: `Simulated work time of the job, in whole seconds; ${DEFAULT_DELAY_SECONDS} when omitted.`,
     minimum: 0,
     maximum: MAX_DELAY_SECONDS,
-    default: DEFAULT_DELAY_SECONDS,
     example: 5,
     type: 'integer',
   })

@@ -8,14 +8,18 @@ export const RUNTIME_STATUSES: RuntimeStatus[] = ['Pending', 'Running', 'Complet
 export const DEFAULT_PAGE_SIZE = 100;
 /** Bounds the Redis work of one listing request (it may read up to 5 entries per item). */
 export const MAX_PAGE_SIZE = 200;
+/** The form of the continuation tokens this service issues. */
+export const CONTINUATION_TOKEN_PATTERN = /^[A-Za-z0-9_-]{1,512}$/;
 
-/** Query of GET /api/jobs/reports. Query values arrive as text, so each is converted here. */
+/**
+ * Query of GET /api/jobs/reports. Query values arrive as text, so each is converted here.
+ * No parameter has an example or default in the document: Swagger UI would send it unasked.
+ */
 export class ListReportJobsQuery {
   @ApiPropertyOptional({
-    description: 'Only jobs in these states; repeat the parameter or separate with commas.',
+    description: 'Only jobs in these states; repeat the parameter or separate with commas (runtimeStatus=Running,Pending).',
     enum: RUNTIME_STATUSES,
     isArray: true,
-    example: ['Pending', 'Running'],
   })
   @IsOptional()
   @RepeatableQueryParameter()
@@ -33,7 +37,7 @@ export class ListReportJobsQuery {
   @IsISO8601({ strict: true })
   createdTimeTo?: string;
 
-  @ApiPropertyOptional({ description: 'Page size.', minimum: 1, maximum: MAX_PAGE_SIZE, default: DEFAULT_PAGE_SIZE })
+  @ApiPropertyOptional({ description: `Page size; ${DEFAULT_PAGE_SIZE} when omitted.`, type: 'integer', minimum: 1, maximum: MAX_PAGE_SIZE })
   @IsOptional()
   @Transform(({ value }) => (typeof value === 'string' && /^\d{1,6}$/.test(value) ? Number(value) : value))
   @IsInt({ message: 'top must be a whole number' })
@@ -43,7 +47,7 @@ export class ListReportJobsQuery {
 
   @ApiPropertyOptional({
     description: 'Accepted for Durable Functions clients; the input is always shown.',
-    enum: ['true', 'false'],
+    type: 'boolean',
   })
   @IsOptional()
   @IsIn(['true', 'false'], { message: 'showInput must be true or false' })
@@ -51,9 +55,10 @@ export class ListReportJobsQuery {
 
   @ApiPropertyOptional({
     description: 'Continue after the previous page: its continuationToken (or send it as the x-ms-continuation-token header).',
+    pattern: CONTINUATION_TOKEN_PATTERN.source,
   })
   @IsOptional()
   @IsString()
-  @Matches(/^[A-Za-z0-9_-]{1,512}$/, { message: 'continuationToken is not one this service issued' })
+  @Matches(CONTINUATION_TOKEN_PATTERN, { message: 'continuationToken is not one this service issued' })
   continuationToken?: string;
 }

@@ -1,85 +1,154 @@
-import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { REPORT_OPERATIONS, type ReportOperation, type RuntimeStatus } from '@report-jobs/contract';
+import { ApiExtraModels, ApiProperty, ApiPropertyOptional, getSchemaPath } from '@nestjs/swagger';
+import {
+  REPORT_OPERATIONS,
+  type ReportJobInput,
+  type ReportJobOutput,
+  type ReportOperation,
+  type ReportResult,
+  type RuntimeStatus,
+} from '@report-jobs/contract';
+import { ClosedSchema } from '../../http/closed-schema';
 
-// These classes describe the responses in the OpenAPI document; the service builds
-// plain objects of the same shape.
+// These classes are both the TypeScript types of what the API sends and, through their
+// decorators, the schemas of the OpenAPI document: the service builds plain objects of
+// these types, so the code and the document describe one shape. Every schema is closed
+// (no members beyond the declared ones), as the answers are.
 
-export class ReportJobInputView {
+const UUID_EXAMPLE = '7d7e1b8a-2f7c-4f42-9c3e-0d5a1c2e9f10';
+const STATUS_URL_EXAMPLE = `http://localhost:3000/api/jobs/reports/${UUID_EXAMPLE}`;
+
+@ClosedSchema()
+export class ReportJobInputView implements ReportJobInput {
   @ApiProperty({ example: 'cust-123' }) customer_id: string;
   @ApiProperty({ enum: REPORT_OPERATIONS, example: 'rebuild-report' }) operation: ReportOperation;
-  @ApiProperty({ example: 5 }) delay_seconds: number;
+  @ApiProperty({ type: 'integer', minimum: 0, example: 5 }) delay_seconds: number;
 }
 
+@ClosedSchema()
 export class AcceptedResponse {
-  @ApiProperty({ example: 'accepted', enum: ['accepted'] }) status: 'accepted';
-  @ApiProperty({ description: 'Random UUID of the job; hold it as a capability.', format: 'uuid' })
+  @ApiProperty({ enum: ['accepted'], example: 'accepted' }) status: 'accepted';
+  @ApiProperty({ description: 'Random UUID of the job; hold it as a capability.', format: 'uuid', example: UUID_EXAMPLE })
   instanceId: string;
-  @ApiProperty({
-    description: 'Absolute URL to poll (also in the Location header).',
-    example: 'http://localhost:3000/api/jobs/reports/7d7e1b8a-2f7c-4f42-9c3e-0d5a1c2e9f10',
-  })
+  @ApiProperty({ description: 'Absolute URL to poll (also in the Location header).', format: 'uri', example: STATUS_URL_EXAMPLE })
   statusQueryGetUri: string;
   @ApiProperty({
-    description: 'POST here to terminate the job; replace {text} with a reason.',
-    example: 'http://localhost:3000/api/jobs/reports/7d7e1b8a-2f7c-4f42-9c3e-0d5a1c2e9f10/terminate?reason={text}',
+    // A URI template (RFC 6570), not a URI: "{text}" is not valid in a URI.
+    description: 'POST here to terminate the job; replace {text} with a reason (URL-encoded).',
+    example: `${STATUS_URL_EXAMPLE}/terminate?reason={text}`,
   })
   terminatePostUri: string;
   @ApiProperty({
     description: 'DELETE here to purge the finished job’s record.',
-    example: 'http://localhost:3000/api/jobs/reports/7d7e1b8a-2f7c-4f42-9c3e-0d5a1c2e9f10/history',
+    format: 'uri',
+    example: `${STATUS_URL_EXAMPLE}/history`,
   })
   purgeHistoryDeleteUri: string;
 }
 
+@ClosedSchema()
 export class CustomStatusView {
-  @ApiProperty({ description: 'Percent done, 0–100.', example: 40 }) progress: number;
+  @ApiProperty({ description: 'Percent done.', type: 'integer', minimum: 0, maximum: 100, example: 40 }) progress: number;
   @ApiProperty({ example: 'Rebuilding report (2 of 5 s)' }) message: string;
 }
 
+@ClosedSchema()
+export class ReportResultView implements ReportResult {
+  @ApiProperty({ example: 'cust-123' }) customerId: string;
+  @ApiProperty({ enum: REPORT_OPERATIONS, example: 'rebuild-report' }) operation: ReportOperation;
+}
+
+/** `output` of a Completed job: the seed's shape. */
+@ClosedSchema()
+export class CompletedOutput implements ReportJobOutput {
+  @ApiProperty({ enum: ['completed'] }) status: 'completed';
+  @ApiProperty({ format: 'uuid' }) instanceId: string;
+  @ApiProperty({ type: ReportResultView }) result: ReportResultView;
+}
+
+@ClosedSchema()
+export class FailureView {
+  @ApiProperty({ description: 'Why the job failed: the last attempt’s error, or the limit it ran into.' }) message: string;
+}
+
+/** `output` of a Failed job. */
+@ClosedSchema()
+export class FailedOutput {
+  @ApiProperty({ enum: ['failed'] }) status: 'failed';
+  @ApiProperty({ format: 'uuid' }) instanceId: string;
+  @ApiProperty({ type: FailureView }) error: FailureView;
+}
+
+/** `output` of a Terminated job. */
+@ClosedSchema()
+export class TerminatedOutput {
+  @ApiProperty({ enum: ['terminated'] }) status: 'terminated';
+  @ApiProperty({ format: 'uuid' }) instanceId: string;
+  @ApiProperty({ description: 'The reason given when the job was terminated.' }) reason: string;
+}
+
+/** What a finished job produced, told apart by `status`. */
+export type ReportOutput = CompletedOutput | FailedOutput | TerminatedOutput;
+
+@ClosedSchema()
+@ApiExtraModels(CompletedOutput, FailedOutput, TerminatedOutput)
 export class StatusPayload {
-  @ApiProperty({ example: 'report' }) name: 'report';
+  @ApiProperty({ enum: ['report'] }) name: 'report';
   @ApiProperty({ format: 'uuid' }) instanceId: string;
   @ApiProperty({ enum: ['Pending', 'Running', 'Completed', 'Failed', 'Terminated'], example: 'Running' })
   runtimeStatus: RuntimeStatus;
   @ApiProperty({ type: ReportJobInputView }) input: ReportJobInputView;
-  @ApiProperty({ type: CustomStatusView, nullable: true }) customStatus: CustomStatusView | null;
+  @ApiProperty({ type: CustomStatusView, nullable: true, description: 'Progress of the running attempt; null before it reports any.' })
+  customStatus: CustomStatusView | null;
   @ApiProperty({
     description:
-      'Completed: {"status":"completed","instanceId":…,"result":{"customerId":…,"operation":…}}. ' +
-      'Failed: {"status":"failed","instanceId":…,"error":{"message":…}}. ' +
-      'Terminated: {"status":"terminated","instanceId":…,"reason":…}. Otherwise null.',
-    nullable: true,
-    type: 'object',
-    additionalProperties: true,
-    example: null,
+      'Null while the job is Pending or Running. Completed: the result; Failed: the error; Terminated: the reason. ' +
+      'Tell them apart by status.',
+    oneOf: [
+      { $ref: getSchemaPath(CompletedOutput) },
+      { $ref: getSchemaPath(FailedOutput) },
+      { $ref: getSchemaPath(TerminatedOutput) },
+      { type: 'null' },
+    ],
   })
-  output: Record<string, unknown> | null;
+  output: ReportOutput | null;
   @ApiProperty({ format: 'date-time', example: '2026-11-26T10:00:00Z' }) createdTime: string;
   @ApiProperty({ format: 'date-time', example: '2026-11-26T10:00:02Z' }) lastUpdatedTime: string;
-  @ApiProperty({ description: 'Number of the current or last attempt; 0 before the first starts.', example: 1 })
+  @ApiProperty({ description: 'Number of the current or last attempt; 0 before the first starts.', type: 'integer', minimum: 0, example: 1 })
   attempt: number;
-  @ApiProperty({ description: 'Attempts the job may take in all.', example: 3 }) maxAttempts: number;
+  @ApiProperty({ description: 'Attempts the job may take in all.', type: 'integer', minimum: 0, example: 3 })
+  maxAttempts: number;
   @ApiPropertyOptional({ description: 'Error of the last failed attempt, while the job is not completed.' })
   lastError?: string;
   @ApiPropertyOptional({ format: 'date-time', description: 'When the next attempt is due, between retries.' })
   nextRetryTime?: string;
 }
 
+@ClosedSchema()
 export class ProblemFieldError {
   @ApiProperty({ example: 'customer_id' }) field: string;
   @ApiProperty({ example: 'customer_id must be longer than or equal to 1 characters' }) message: string;
 }
 
+/** An RFC 9457 problem, as every 4xx and 5xx answer carries it (application/problem+json). */
+@ClosedSchema()
 export class ProblemDetails {
-  @ApiProperty({ example: 'about:blank' }) type: string;
+  @ApiProperty({ format: 'uri-reference', example: 'about:blank' }) type: string;
   @ApiProperty({ example: 'Bad Request' }) title: string;
-  @ApiProperty({ example: 400 }) status: number;
-  @ApiProperty({ example: 'The request body is invalid.' }) detail: string;
-  @ApiPropertyOptional({ description: 'The request id; quote it when reporting a problem.' }) requestId?: string;
+  @ApiProperty({ type: 'integer', minimum: 400, maximum: 599, example: 400 }) status: number;
+  @ApiProperty({ example: 'The request is invalid; see errors.' }) detail: string;
+  @ApiProperty({ description: 'The request id (also in X-Request-Id); quote it when reporting a problem.' }) requestId: string;
+  @ApiPropertyOptional({ type: [ProblemFieldError], description: 'On a 400: each bad field.' }) errors?: ProblemFieldError[];
   @ApiPropertyOptional({ format: 'date-time', description: 'On a 410: when the job expired or was purged.' }) goneAt?: string;
-  @ApiPropertyOptional({ type: [ProblemFieldError] }) errors?: ProblemFieldError[];
+  @ApiPropertyOptional({
+    format: 'uuid',
+    description: 'On a 503 whose enqueue may have happened after all: the job it would be; poll statusQueryGetUri.',
+  })
+  instanceId?: string;
+  @ApiPropertyOptional({ format: 'uri', description: 'With instanceId: where to look for that job.' })
+  statusQueryGetUri?: string;
 }
 
+@ClosedSchema()
 export class JobListPage {
   @ApiProperty({ type: [StatusPayload] }) items: StatusPayload[];
   @ApiProperty({
@@ -90,6 +159,7 @@ export class JobListPage {
   continuationToken: string | null;
 }
 
+@ClosedSchema()
 export class PurgeResult {
-  @ApiProperty({ example: 1 }) instancesDeleted: number;
+  @ApiProperty({ type: 'integer', minimum: 0, example: 1 }) instancesDeleted: number;
 }
