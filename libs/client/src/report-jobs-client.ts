@@ -137,7 +137,8 @@ export class ReportJobsClient {
   async waitForCompletion(instanceId: string, options: WaitOptions = {}): Promise<FinalStatus> {
     const { signal, onProgress } = options;
     let waitSeconds = options.firstReadAfterSeconds ?? 0;
-    let preferWait: number | undefined;
+    // The first wait may be a Retry-After too (the start's): the read after it is held alike.
+    let preferWait = preferWaitSeconds(waitSeconds, this.policy);
     let seen: StatusPayload | undefined;
     let failures = 0;
     for (;;) {
