@@ -145,7 +145,9 @@ describe('queue dashboard', () => {
         expect(answer.status).toBe(429);
         expect(Number(answer.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
       }
-      const failures = throttled.logLines().filter((line) => line.msg === 'Authentication failed');
+      // The API writes its log asynchronously: wait for the lines, then check there are no more.
+      const logged = () => throttled.logLines().filter((line) => line.msg === 'Authentication failed');
+      const failures = await waitFor('the failed authentications to be logged', async () => logged().length >= 3 && logged());
       expect(failures).toHaveLength(3);
       expect(JSON.stringify(throttled.logLines())).not.toContain('not-the-admin-key');
     } finally {

@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { copyFileSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -16,6 +16,9 @@ const ROOT = join(__dirname, '..', '..');
 const PROGRAM = join(ROOT, 'test/client/seed-flow.mts');
 const TSC = join(ROOT, 'node_modules/typescript/bin/tsc');
 const API_KEY = 'typed-client-key-0001';
+/** libs/client's types, generated from the served document and committed. */
+const COMMITTED_TYPES = join(ROOT, 'libs/client/src/openapi.d.ts');
+const GENERATE_TYPES = join(ROOT, 'scripts/generate-client-types.mts');
 const run = promisify(execFile);
 
 const TSCONFIG = {
@@ -131,6 +134,19 @@ describe('a client generated from the OpenAPI document', () => {
     const dir = await clientProject(document);
     dirs.push(dir);
     expect(await typeErrors(dir, 'tsconfig.same-types.json')).toBe('');
+  });
+
+  it("generates libs/client's committed types from the served document: they have not drifted", async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'report-jobs-client-types-'));
+    dirs.push(dir);
+    // As npm run generate:client does, from this running API, and from the built API it starts itself.
+    for (const args of [['--url', api.url], []]) {
+      const out = join(dir, `openapi-${args.length}.d.ts`);
+      await run(process.execPath, [GENERATE_TYPES, ...args, '--out', out], { cwd: ROOT, timeout: 45_000 });
+      const regenerated = readFileSync(out, 'utf8');
+      // On a mismatch, run npm run generate:client and commit libs/client/src/openapi.d.ts.
+      expect(regenerated).toBe(readFileSync(COMMITTED_TYPES, 'utf8'));
+    }
   });
 
   it('would not type-check against a free-form output: the check has teeth', async () => {

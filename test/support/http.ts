@@ -25,6 +25,24 @@ export async function fetchApi(url: string, init: RequestInit = {}): Promise<Res
   return response;
 }
 
+/**
+ * fetchApi for clients that send Request objects (openapi-fetch, libs/client): the answer
+ * is checked the same way. An event stream is left alone: it has no end to read.
+ */
+export async function fetchChecked(request: Request): Promise<Response> {
+  const response = await fetch(request);
+  if (response.headers.get('content-type')?.startsWith('text/event-stream')) return response;
+  const text = await response.clone().text();
+  checkAnswer(request.url, {
+    method: request.method,
+    target: request.url,
+    status: response.status,
+    header: (name) => response.headers.get(name) ?? undefined,
+    text,
+  });
+  return response;
+}
+
 /** fetchApi, with the body parsed as JSON when there is one. */
 export async function request<T = Record<string, unknown>>(
   url: string,
