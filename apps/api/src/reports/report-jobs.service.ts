@@ -10,7 +10,7 @@ import {
   type RuntimeStatus,
   type StatusMapping,
 } from '@report-jobs/contract';
-import type { GoneRecord, JobEnd, JobLookup } from '@report-jobs/queue';
+import { isoSeconds, toStatusPayload, type GoneRecord, type JobEnd, type JobLookup } from '@report-jobs/queue';
 import type { Caller } from '../http/caller';
 import { ApiMetrics } from '../metrics/api-metrics';
 import { ProblemException, ServiceUnavailableError } from '../http/problem-details';
@@ -19,7 +19,6 @@ import type { StatusPayload } from './dto/report-job.responses';
 import { fingerprintOf, instanceIdForKey } from './idempotency';
 import { JobStore, type IndexEntry } from './job-store';
 import { retryAfterForNewJob, retryAfterSeconds } from './retry-after';
-import { isoSeconds, toStatusPayload } from './status-payload';
 
 export interface StartedJob {
   instanceId: string;
