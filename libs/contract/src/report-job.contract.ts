@@ -38,6 +38,8 @@ export interface ReportJobData {
    * kept created the job.
    */
   submissionId?: string;
+  /** Where the job's final status is POSTed when it ends (a checked, normalized absolute URL). */
+  callbackUrl?: string;
 }
 
 /** The seed's activity result. */

@@ -1,5 +1,5 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { REPORT_OPERATIONS, type ReportOperation, type RuntimeStatus } from '@report-jobs/contract';
+import { REPORT_OPERATIONS, type CallbackDeliveryState, type ReportOperation, type RuntimeStatus } from '@report-jobs/contract';
 
 // These classes describe the responses in the OpenAPI document; the service builds
 // plain objects of the same shape.
@@ -36,6 +36,23 @@ export class CustomStatusView {
   @ApiProperty({ example: 'Rebuilding report (2 of 5 s)' }) message: string;
 }
 
+export class CallbackStatusView {
+  @ApiProperty({ description: 'The callback_url given when the job was started.', format: 'uri', example: 'https://example.com/hooks/reports' })
+  url: string;
+  @ApiProperty({
+    description:
+      'pending: the job has not ended, or its delivery is queued or waiting for a retry; delivered: the receiver ' +
+      'answered 2xx; failed: every attempt failed, or the URL was refused at delivery; disabled: the receiver answered 410.',
+    enum: ['pending', 'delivered', 'failed', 'disabled'],
+    example: 'delivered',
+  })
+  state: CallbackDeliveryState;
+  @ApiProperty({ description: 'Delivery attempts made so far.', type: 'integer', minimum: 0, example: 1 }) attempts: number;
+  @ApiPropertyOptional({ description: 'Why the last attempt failed.', example: 'answered 500' }) lastError?: string;
+  @ApiPropertyOptional({ format: 'date-time', description: 'When the receiver accepted the delivery.' }) deliveredAt?: string;
+  @ApiPropertyOptional({ format: 'date-time', description: 'When the next attempt is due, between retries.' }) nextAttemptTime?: string;
+}
+
 export class StatusPayload {
   @ApiProperty({ example: 'report' }) name: 'report';
   @ApiProperty({ format: 'uuid' }) instanceId: string;
@@ -63,6 +80,8 @@ export class StatusPayload {
   lastError?: string;
   @ApiPropertyOptional({ format: 'date-time', description: 'When the next attempt is due, between retries.' })
   nextRetryTime?: string;
+  @ApiPropertyOptional({ type: CallbackStatusView, description: 'For a job started with a callback_url: where its webhook stands.' })
+  callback?: CallbackStatusView;
 }
 
 export class ProblemFieldError {
