@@ -31,12 +31,11 @@ export class WebhookReceiver {
   ) {}
 
   static async start(tls?: { key: string; cert: string; host: string }): Promise<WebhookReceiver> {
-    let receiver: WebhookReceiver | undefined;
-    const handler = (request: IncomingMessage, response: ServerResponse) => receiver!.handle(request, response);
-    const server = tls ? createHttpsServer({ key: tls.key, cert: tls.cert }, handler) : createHttpServer(handler);
+    const server = tls ? createHttpsServer({ key: tls.key, cert: tls.cert }) : createHttpServer();
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     const { port } = server.address() as AddressInfo;
-    receiver = new WebhookReceiver(server, `${tls ? 'https' : 'http'}://${tls?.host ?? '127.0.0.1'}:${port}`);
+    const receiver = new WebhookReceiver(server, `${tls ? 'https' : 'http'}://${tls?.host ?? '127.0.0.1'}:${port}`);
+    server.on('request', (request: IncomingMessage, response: ServerResponse) => receiver.handle(request, response));
     return receiver;
   }
 

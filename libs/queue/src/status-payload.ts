@@ -86,7 +86,8 @@ export function toStatusPayload(snapshot: JobSnapshot, mapping: StatusMapping): 
 
 /** The payload a webhook carries: the final status, without the state of that very delivery. */
 export function webhookData(payload: JobStatusPayload): Omit<JobStatusPayload, 'callback'> {
-  const { callback: _ignored, ...data } = payload;
+  const data = { ...payload };
+  delete data.callback;
   return data;
 }
 
