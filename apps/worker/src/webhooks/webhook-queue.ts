@@ -53,9 +53,10 @@ export class WebhookQueue implements OnApplicationShutdown {
       jobId: deliveryId,
       attempts: this.attempts,
       backoff: { type: WEBHOOK_BACKOFF_TYPE },
-      // The delivery's state lives on its report job; finished deliveries are kept a while to look at.
-      removeOnComplete: { age: 86_400, count: 10_000 },
-      removeOnFail: { age: 7 * 86_400, count: 10_000 },
+      // The delivery's state lives on its report job (written by the attempt before it ends):
+      // a finished delivery leaves nothing behind, so the delivery queue holds no key per job.
+      removeOnComplete: true,
+      removeOnFail: true,
     };
     await this.queue.add(WEBHOOK_DELIVERY_JOB_NAME, data, options);
   }
