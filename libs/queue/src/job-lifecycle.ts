@@ -141,8 +141,10 @@ return {'purged'}
 /**
  * Expires a job whose retention has passed: only if it is still in that finished set with
  * a score (finishedOn) at or before the cutoff; a job purged meanwhile keeps its 'purged'
- * record. An entry whose job hash has vanished is dropped. Answers 1 when it expired the job.
- *   KEYS: job, gone, finished set, index
+ * record. An entry whose job hash has vanished is dropped. A job still in the webhook
+ * outbox is kept until its delivery is queued: the delivery is built from the job. Answers
+ * 1 when it expired the job.
+ *   KEYS: job, gone, finished set, index, webhook outbox
  *   ARGV: job id, cutoff ms, now, gone-record TTL ms, owner index prefix
  */
 const EXPIRE_SCRIPT = `
@@ -156,6 +158,7 @@ if redis.call('EXISTS', jobKey) == 0 then
   redis.call('ZREM', KEYS[4], id)
   return 0
 end
+if redis.call('ZSCORE', KEYS[5], id) then return 0 end
 removeFinishedJob(jobKey, id, KEYS[3], KEYS[4], ARGV[5], KEYS[2], 'expired', ARGV[3], ARGV[4])
 return 1
 `;
@@ -185,7 +188,7 @@ const COMMANDS: Record<keyof LifecycleCommands, { numberOfKeys: number; lua: str
   reportJobIndex: { numberOfKeys: 3, lua: INDEX_SCRIPT },
   reportJobTerminate: { numberOfKeys: 13, lua: TERMINATE_SCRIPT },
   reportJobPurge: { numberOfKeys: 5, lua: PURGE_SCRIPT },
-  reportJobExpire: { numberOfKeys: 4, lua: EXPIRE_SCRIPT },
+  reportJobExpire: { numberOfKeys: 5, lua: EXPIRE_SCRIPT },
   reportJobRecordTermination: { numberOfKeys: 2, lua: RECORD_TERMINATION_SCRIPT },
 };
 
@@ -309,6 +312,7 @@ export class JobLifecycle {
         this.keys.gone(id),
         finishedSet,
         this.keys.index,
+        this.keys.webhookOutbox,
         id,
         String(cutoff),
         String(now),
