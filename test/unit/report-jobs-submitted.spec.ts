@@ -1,6 +1,7 @@
 import { validateEnvironment } from '@report-jobs/config';
 import type { ReportJobData } from '@report-jobs/contract';
 import type { JobLookup } from '@report-jobs/queue';
+import { CallbackPolicy } from '../../apps/api/src/reports/callback-policy';
 import { ApiMetrics } from '../../apps/api/src/metrics/api-metrics';
 import type { JobStore } from '../../apps/api/src/reports/job-store';
 import { ReportJobsService } from '../../apps/api/src/reports/report-jobs.service';
@@ -51,7 +52,7 @@ describe('counting submitted jobs', () => {
   beforeEach(() => {
     store = new FakeStore();
     metrics = new ApiMetrics(true);
-    service = new ReportJobsService(store as unknown as JobStore, validateEnvironment({}), metrics);
+    service = new ReportJobsService(store as unknown as JobStore, validateEnvironment({}), metrics, new CallbackPolicy(validateEnvironment({})));
   });
 
   it('counts every submit without a key', async () => {
@@ -73,7 +74,7 @@ describe('counting submitted jobs', () => {
 
   it('records nothing with metrics off', async () => {
     const off = new ApiMetrics(false);
-    const quiet = new ReportJobsService(store as unknown as JobStore, validateEnvironment({}), off);
+    const quiet = new ReportJobsService(store as unknown as JobStore, validateEnvironment({}), off, new CallbackPolicy(validateEnvironment({})));
     expect((await quiet.start(body, caller, 'req')).created).toBe(true);
     expect(off.registry).toBeUndefined();
     expect(off.httpDuration).toBeUndefined();

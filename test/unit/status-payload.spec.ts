@@ -1,6 +1,5 @@
 import { mapJobState } from '@report-jobs/contract';
-import type { JobSnapshot } from '@report-jobs/queue';
-import { toStatusPayload } from '../../apps/api/src/reports/status-payload';
+import { toStatusPayload, type JobSnapshot } from '@report-jobs/queue';
 
 const T0 = Date.parse('2026-11-26T10:00:00.250Z');
 const input = { customer_id: 'cust-123', operation: 'rebuild-report', delay_seconds: 5 };

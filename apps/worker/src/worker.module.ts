@@ -12,6 +12,10 @@ import { ReportWorker } from './processors/report-worker';
 import { TerminationRequests } from './processors/termination-requests';
 import { WorkerQueue } from './queue/worker-queue';
 import { RetentionSweeper } from './retention/retention-sweeper';
+import { WebhookDeliveryProcessor } from './webhooks/webhook-delivery.processor';
+import { WebhookQueue } from './webhooks/webhook-queue';
+import { WebhookRelay } from './webhooks/webhook-relay';
+import { WebhookWorker } from './webhooks/webhook-worker';
 
 @Module({
   imports: [
@@ -32,6 +36,10 @@ import { RetentionSweeper } from './retention/retention-sweeper';
     HealthServer,
     WorkerMetrics,
     TracingFlush,
+    WebhookQueue,
+    WebhookRelay,
+    WebhookDeliveryProcessor,
+    WebhookWorker,
   ],
 })
 export class WorkerModule {}

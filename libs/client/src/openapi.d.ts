@@ -145,6 +145,12 @@ export interface components {
              * @example 5
              */
             delay_seconds?: number;
+            /**
+             * Format: uri
+             * @description Where to POST the final status when the job ends (Completed, Failed or Terminated), signed per Standard Webhooks with the secret of the caller’s principal. An absolute https URL (http only where the deployment allows it), without user or password or fragment, on port 80, 443 or 1024–65535, whose host resolves to public addresses only. Refused (400) for a principal without a webhook secret.
+             * @example https://example.com/hooks/reports
+             */
+            callback_url?: string;
         };
         ReportResultView: {
             /** @example cust-123 */
@@ -201,6 +207,40 @@ export interface components {
             /** @example Rebuilding report (2 of 5 s) */
             message: string;
         };
+        CallbackStatusView: {
+            /**
+             * Format: uri
+             * @description The callback_url given when the job was started.
+             * @example https://example.com/hooks/reports
+             */
+            url: string;
+            /**
+             * @description pending: the job has not ended, or its delivery is queued or waiting for a retry; delivered: the receiver answered 2xx; failed: every attempt failed, or the URL was refused at delivery; disabled: the receiver answered 410.
+             * @example delivered
+             * @enum {string}
+             */
+            state: "pending" | "delivered" | "failed" | "disabled";
+            /**
+             * @description Delivery attempts made so far.
+             * @example 1
+             */
+            attempts: number;
+            /**
+             * @description Why the last attempt failed.
+             * @example answered 500
+             */
+            lastError?: string;
+            /**
+             * Format: date-time
+             * @description When the receiver accepted the delivery.
+             */
+            deliveredAt?: string;
+            /**
+             * Format: date-time
+             * @description When the next attempt is due, between retries.
+             */
+            nextAttemptTime?: string;
+        };
         StatusPayload: {
             /** @enum {string} */
             name: "report";
@@ -243,6 +283,8 @@ export interface components {
              * @description When the next attempt is due, between retries.
              */
             nextRetryTime?: string;
+            /** @description For a job started with a callback_url: where its webhook stands. */
+            callback?: components["schemas"]["CallbackStatusView"];
         };
         AcceptedResponse: {
             /**

@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import { plainToInstance, Transform } from 'class-transformer';
 import { isReportOperation } from '@report-jobs/contract';
 import {
@@ -40,6 +41,17 @@ const OTEL_SAMPLERS = [
   'parentbased_always_off',
   'parentbased_traceidratio',
 ];
+/** principal:whsec_<base64> pairs separated by commas (Standard Webhooks' secret format). */
+const WEBHOOK_SECRET_LIST = /^\s*[A-Za-z0-9._-]{1,64}:whsec_[A-Za-z0-9+/=]+\s*(,\s*[A-Za-z0-9._-]{1,64}:whsec_[A-Za-z0-9+/=]+\s*)*$/;
+/** Standard Webhooks: a signing secret is 24 to 64 random bytes. */
+const WEBHOOK_SECRET_BYTES = { min: 24, max: 64 };
+/**
+ * Delays between a delivery's attempts: Standard Webhooks' example schedule (5 s, 5 min,
+ * 30 min, 2 h, 5 h, 10 h) and one more 10 h, so the 8th and last attempt comes about 27½ hours
+ * after the first: a day, give or take the receiver's time zone.
+ */
+export const DEFAULT_WEBHOOK_RETRY_DELAYS_MS = [5_000, 300_000, 1_800_000, 7_200_000, 18_000_000, 36_000_000, 36_000_000];
+const WEBHOOK_RETRY_BOUNDS = { maxRetries: 20, maxDelayMs: 86_400_000 };
 /** principal:key pairs separated by commas; principals and keys without spaces, commas or colons. */
 const KEY_LIST = /^\s*[A-Za-z0-9._-]{1,64}:[^\s,:]{8,256}\s*(,\s*[A-Za-z0-9._-]{1,64}:[^\s,:]{8,256}\s*)*$/;
 
@@ -267,6 +279,58 @@ export class Environment {
   @IsString()
   SIMULATED_FAILURES?: string;
 
+  /**
+   * Signing secrets of webhooks, per principal: `tenant-a:whsec_…,tenant-b:whsec_…`, each
+   * 24–64 bytes in base64. A principal listed twice (while rotating) gets both signatures.
+   * Jobs of a principal without one cannot have a callback_url.
+   */
+  @Transform(toOptionalString)
+  @IsOptional()
+  @Matches(WEBHOOK_SECRET_LIST, { message: 'WEBHOOK_SECRETS must look like principal:whsec_<base64>,principal:whsec_<base64>' })
+  WEBHOOK_SECRETS?: string;
+
+  /** Accept http:// callback URLs (local setups and tests); https:// only otherwise. */
+  @Transform(toBoolean)
+  @IsBoolean()
+  WEBHOOK_ALLOW_INSECURE = false;
+
+  /** Accept callback URLs on loopback, private, link-local and other non-public addresses (local setups and tests). */
+  @Transform(toBoolean)
+  @IsBoolean()
+  WEBHOOK_ALLOW_PRIVATE_NETWORKS = false;
+
+  /** Time limit of one delivery attempt, connection to answer. */
+  @Transform(toInteger)
+  @IsInt()
+  @Min(1)
+  @Max(30)
+  WEBHOOK_TIMEOUT_SECONDS = 10;
+
+  /** Deliveries one worker process makes at once. */
+  @Transform(toInteger)
+  @IsInt()
+  @Min(1)
+  @Max(100)
+  WEBHOOK_CONCURRENCY = 5;
+
+  /**
+   * Delays between delivery attempts in ms, e.g. `200,400`, replacing the default schedule
+   * (one attempt more than delays); for tests and trials, refused when NODE_ENV=production.
+   */
+  @Transform(toOptionalString)
+  @IsOptional()
+  @Matches(/^\s*\d{1,9}\s*(,\s*\d{1,9}\s*)*$/, { message: 'WEBHOOK_RETRY_SCHEDULE_MS must look like 200,400,800' })
+  WEBHOOK_RETRY_SCHEDULE_MS?: string;
+
+  /**
+   * DNS servers that resolve callback hosts, `ip` or `ip:port` (comma-separated), instead of
+   * the system's resolver (which also reads /etc/hosts).
+   */
+  @Transform(toOptionalString)
+  @IsOptional()
+  @IsString()
+  WEBHOOK_DNS_SERVERS?: string;
+
   // Traces: the standard OpenTelemetry variables, read by its SDK (libs/tracing) and
   // checked here so that a typo stops the app instead of silently turning tracing off.
 
@@ -335,6 +399,9 @@ const OPTIONAL_VARIABLES = [
   'API_KEYS_FILE',
   'ADMIN_API_KEYS',
   'CORS_ORIGINS',
+  'WEBHOOK_SECRETS',
+  'WEBHOOK_RETRY_SCHEDULE_MS',
+  'WEBHOOK_DNS_SERVERS',
   'OTEL_EXPORTER_OTLP_ENDPOINT',
   'OTEL_EXPORTER_OTLP_TRACES_ENDPOINT',
   'OTEL_EXPORTER_OTLP_PROTOCOL',
@@ -347,7 +414,7 @@ const OPTIONAL_VARIABLES = [
 ];
 
 /** Never echoed in error messages or logs (a Redis or collector URL may carry a password). */
-const SECRET_VARIABLES = ['API_KEYS', 'ADMIN_API_KEYS', 'REDIS_URL', 'OTEL_EXPORTER_OTLP_ENDPOINT', 'OTEL_EXPORTER_OTLP_TRACES_ENDPOINT'];
+const SECRET_VARIABLES = ['API_KEYS', 'ADMIN_API_KEYS', 'WEBHOOK_SECRETS', 'REDIS_URL', 'OTEL_EXPORTER_OTLP_ENDPOINT', 'OTEL_EXPORTER_OTLP_TRACES_ENDPOINT'];
 
 export class InvalidEnvironmentError extends Error {
   override name = 'InvalidEnvironmentError';
@@ -380,11 +447,66 @@ export function validateEnvironment(raw: Record<string, unknown>): Environment {
       `Invalid environment:\n  METRICS_PORT=${environment.METRICS_PORT} must differ from PORT (metrics are not served on the public port)`,
     );
   }
-  const timeoutProblems = operationTimeoutProblems(environment);
-  if (timeoutProblems.length > 0) {
-    throw new InvalidEnvironmentError(`Invalid environment:\n${timeoutProblems.map((line) => `  ${line}`).join('\n')}`);
+  const problems = [...operationTimeoutProblems(environment), ...webhookSettingProblems(environment)];
+  if (problems.length > 0) {
+    throw new InvalidEnvironmentError(`Invalid environment:\n${problems.map((line) => `  ${line}`).join('\n')}`);
   }
   return environment;
+}
+
+type WebhookSettings = Pick<Environment, 'NODE_ENV' | 'WEBHOOK_SECRETS' | 'WEBHOOK_RETRY_SCHEDULE_MS' | 'WEBHOOK_DNS_SERVERS'>;
+
+/** What is wrong with the webhook settings' values (the secrets themselves are never echoed). */
+function webhookSettingProblems(environment: WebhookSettings): string[] {
+  const problems: string[] = [];
+  const { min, max } = WEBHOOK_SECRET_BYTES;
+  for (const [principal, secrets] of webhookSecrets(environment)) {
+    if (secrets.some((secret) => secret.length < min || secret.length > max)) {
+      problems.push(`WEBHOOK_SECRETS gives ${principal} a secret that is not ${min}–${max} bytes of base64 after whsec_`);
+    }
+  }
+  if (environment.WEBHOOK_RETRY_SCHEDULE_MS !== undefined) {
+    const delays = webhookRetryDelays(environment);
+    if (environment.NODE_ENV === 'production') problems.push('WEBHOOK_RETRY_SCHEDULE_MS must not be set when NODE_ENV=production');
+    if (delays.length > WEBHOOK_RETRY_BOUNDS.maxRetries || delays.some((delay) => delay > WEBHOOK_RETRY_BOUNDS.maxDelayMs)) {
+      problems.push(`WEBHOOK_RETRY_SCHEDULE_MS allows at most ${WEBHOOK_RETRY_BOUNDS.maxRetries} delays of at most a day each`);
+    }
+  }
+  for (const server of (environment.WEBHOOK_DNS_SERVERS ?? '').split(',').map((entry) => entry.trim())) {
+    if (server && !isDnsServer(server)) problems.push(`WEBHOOK_DNS_SERVERS: "${server}" is not an IP address with an optional :port`);
+  }
+  return problems;
+}
+
+/** `1.2.3.4`, `1.2.3.4:53`, `::1` or `[::1]:53`, as Node's resolver takes them. */
+function isDnsServer(server: string): boolean {
+  const bracketed = /^\[([^\]]+)\](?::(\d{1,5}))?$/.exec(server);
+  const v4WithPort = /^([\d.]+)(?::(\d{1,5}))?$/.exec(server);
+  const [address, port] = bracketed ? [bracketed[1], bracketed[2]] : v4WithPort ? [v4WithPort[1], v4WithPort[2]] : [server, undefined];
+  return isIP(address) !== 0 && (port === undefined || (Number(port) >= 1 && Number(port) <= 65535));
+}
+
+/** WEBHOOK_SECRETS as each principal's secrets (raw bytes), in the order given. */
+export function webhookSecrets(environment: Pick<Environment, 'WEBHOOK_SECRETS'>): Map<string, Buffer[]> {
+  const secrets = new Map<string, Buffer[]>();
+  for (const pair of (environment.WEBHOOK_SECRETS ?? '').split(',').map((entry) => entry.trim()).filter(Boolean)) {
+    const separator = pair.indexOf(':');
+    const principal = pair.slice(0, separator);
+    const secret = Buffer.from(pair.slice(separator + 1).replace(/^whsec_/, ''), 'base64');
+    secrets.set(principal, [...(secrets.get(principal) ?? []), secret]);
+  }
+  return secrets;
+}
+
+/** The delays between a delivery's attempts, in ms: WEBHOOK_RETRY_SCHEDULE_MS or the default. */
+export function webhookRetryDelays(environment: Pick<Environment, 'WEBHOOK_RETRY_SCHEDULE_MS'>): number[] {
+  if (environment.WEBHOOK_RETRY_SCHEDULE_MS === undefined) return DEFAULT_WEBHOOK_RETRY_DELAYS_MS;
+  return environment.WEBHOOK_RETRY_SCHEDULE_MS.split(',').map((delay) => Number(delay.trim()));
+}
+
+/** WEBHOOK_DNS_SERVERS as a list, empty when the system resolver is used. */
+export function webhookDnsServers(environment: Pick<Environment, 'WEBHOOK_DNS_SERVERS'>): string[] {
+  return (environment.WEBHOOK_DNS_SERVERS ?? '').split(',').map((entry) => entry.trim()).filter(Boolean);
 }
 
 /** What is wrong with OPERATION_TIMEOUTS' entries: unknown operations, limits out of bounds. */

@@ -38,6 +38,8 @@ export interface ReportJobData {
    * kept created the job.
    */
   submissionId?: string;
+  /** Where the job's final status is POSTed when it ends (a checked, normalized absolute URL). */
+  callbackUrl?: string;
 }
 
 /** The seed's activity result. */
@@ -52,6 +54,23 @@ export interface ReportJobOutput {
   instanceId: string;
   result: ReportResult;
 }
+
+/** The status payload's `output` of a Failed job. */
+export interface FailedJobOutput {
+  status: 'failed';
+  instanceId: string;
+  error: { message: string };
+}
+
+/** The status payload's `output` of a Terminated job. */
+export interface TerminatedJobOutput {
+  status: 'terminated';
+  instanceId: string;
+  reason: string;
+}
+
+/** What a finished job produced, told apart by `status`; null while it runs. */
+export type JobOutput = ReportJobOutput | FailedJobOutput | TerminatedJobOutput;
 
 /** Progress a handler reports while it works; becomes the status payload's `customStatus`. */
 export interface ReportProgress {

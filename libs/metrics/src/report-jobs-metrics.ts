@@ -81,3 +81,19 @@ export function attemptsTotal(registry: Registry) {
   }
   return counter;
 }
+
+/** How a webhook delivery attempt ended, as counted in report_jobs_webhook_attempts_total. */
+export const WEBHOOK_ATTEMPT_OUTCOMES = ['delivered', 'retried', 'failed', 'disabled'] as const;
+export type WebhookAttemptOutcome = (typeof WEBHOOK_ATTEMPT_OUTCOMES)[number];
+
+/** Worker: webhook delivery attempts by outcome. */
+export function webhookAttemptsTotal(registry: Registry) {
+  const counter = new Counter({
+    name: 'report_jobs_webhook_attempts_total',
+    help: 'Webhook delivery attempts by outcome: delivered, retried (another attempt follows), failed (for good), disabled (the receiver answered 410).',
+    labelNames: ['outcome'] as const,
+    registers: [registry],
+  });
+  for (const outcome of WEBHOOK_ATTEMPT_OUTCOMES) counter.inc({ outcome }, 0);
+  return counter;
+}

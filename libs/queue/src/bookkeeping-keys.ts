@@ -18,6 +18,11 @@ export interface BookkeepingKeys {
   sweepLease: string;
   /** Pub/sub channel that carries cancellation requests to the worker running the job. */
   cancelChannel: string;
+  /**
+   * Jobs with a callback that have ended or are about to, until their delivery is queued
+   * (sorted set scored by when to look at the job next; see webhook-outbox.ts).
+   */
+  webhookOutbox: string;
 }
 
 export function bookkeepingKeys(queue: Pick<Queue, 'toKey'>): BookkeepingKeys {
@@ -28,6 +33,7 @@ export function bookkeepingKeys(queue: Pick<Queue, 'toKey'>): BookkeepingKeys {
     secret: queue.toKey('rj:secret'),
     sweepLease: queue.toKey('rj:sweep-lease'),
     cancelChannel: queue.toKey('rj:cancel'),
+    webhookOutbox: queue.toKey('rj:webhook-outbox'),
   };
 }
 
@@ -41,6 +47,13 @@ export const TERMINATE_FIELD = 'rjTerminate';
  * field, on a failed job, makes the job Terminated; a request alone never does.
  */
 export const TERMINATED_FIELD = 'rjTerminated';
+
+/**
+ * Field of a job's hash that holds the delivery state of its callback, as a
+ * WebhookDeliveryRecord's JSON: set once the delivery is queued, updated by every attempt.
+ * Kept on the job so that it goes with the job and the status read finds it in the same read.
+ */
+export const WEBHOOK_FIELD = 'rjWebhook';
 
 /** What a termination request, or a job's end by termination, records: why, and when it was asked for. */
 export interface TerminationRecord {

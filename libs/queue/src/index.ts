@@ -6,3 +6,5 @@ export * from './job-snapshot.reader';
 export * from './queue-counts.reader';
 export * from './redis-errors';
 export * from './eviction-policy';
+export * from './webhook-outbox';
+export * from './status-payload';

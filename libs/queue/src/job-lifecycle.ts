@@ -58,6 +58,15 @@ redis.call('ZADD', KEYS[3], 'NX', createdAt, ARGV[1])
 return 1
 `;
 
+/** True when a job's stored data asks for a callback when the job ends. */
+const CALLBACK_LUA = `
+local function hasCallback(rawData)
+  if not rawData then return false end
+  local ok, data = pcall(cjson.decode, rawData)
+  return ok and type(data) == 'table' and type(data.callbackUrl) == 'string'
+end
+`;
+
 /**
  * Terminates a job, deciding from its state at this very moment:
  * - no job: its gone record ('gone') or nothing ('none');
@@ -65,16 +74,18 @@ return 1
  * - not started, or waiting for a retry, and not locked: it leaves its list and ends as
  *   BullMQ ends a failed job (failed set scored by finishedOn, finishedOn, failedReason,
  *   a 'failed' event in the trimmed stream, so waiters wake), plus the field saying it
- *   ended by termination: 'terminated';
+ *   ended by termination: 'terminated'. A job with a callback enters the webhook outbox
+ *   in the same step, so its delivery cannot be lost to a crash after the end;
  * - running: the request is stored on the job and published to the workers: 'requested'.
  *   KEYS: job, gone, wait, paused, active, prioritized, delayed, waiting-children,
- *         completed, failed, events, meta
+ *         completed, failed, events, meta, webhook outbox
  *   ARGV: job id, owner the caller may see ('' for any), now, {"reason","at"} JSON,
  *         failedReason, cancel channel, cancel message
  */
 const TERMINATE_SCRIPT = `
 ${GONE_RECORD_LUA}
 ${VISIBILITY_LUA}
+${CALLBACK_LUA}
 local jobKey, id, visibleTo, now = KEYS[1], ARGV[1], ARGV[2], ARGV[3]
 if redis.call('EXISTS', jobKey) == 0 then return goneOrNone(KEYS[2], visibleTo) end
 if not visible(visibleTo, (jobFacts(redis.call('HGET', jobKey, 'data')))) then return {'none'} end
@@ -102,6 +113,7 @@ redis.call('HDEL', jobKey, 'defa')
 local maxEvents = redis.call('HGET', KEYS[12], 'opts.maxLenEvents') or 10000
 redis.call('XADD', KEYS[11], 'MAXLEN', '~', maxEvents, '*', 'event', 'failed', 'jobId', id,
   'failedReason', ARGV[5], 'prev', from)
+if hasCallback(redis.call('HGET', jobKey, 'data')) then redis.call('ZADD', KEYS[13], now, id) end
 return {'terminated'}
 `;
 
@@ -129,8 +141,10 @@ return {'purged'}
 /**
  * Expires a job whose retention has passed: only if it is still in that finished set with
  * a score (finishedOn) at or before the cutoff; a job purged meanwhile keeps its 'purged'
- * record. An entry whose job hash has vanished is dropped. Answers 1 when it expired the job.
- *   KEYS: job, gone, finished set, index
+ * record. An entry whose job hash has vanished is dropped. A job still in the webhook
+ * outbox is kept until its delivery is queued: the delivery is built from the job. Answers
+ * 1 when it expired the job.
+ *   KEYS: job, gone, finished set, index, webhook outbox
  *   ARGV: job id, cutoff ms, now, gone-record TTL ms, owner index prefix
  */
 const EXPIRE_SCRIPT = `
@@ -144,6 +158,7 @@ if redis.call('EXISTS', jobKey) == 0 then
   redis.call('ZREM', KEYS[4], id)
   return 0
 end
+if redis.call('ZSCORE', KEYS[5], id) then return 0 end
 removeFinishedJob(jobKey, id, KEYS[3], KEYS[4], ARGV[5], KEYS[2], 'expired', ARGV[3], ARGV[4])
 return 1
 `;
@@ -171,9 +186,9 @@ interface LifecycleCommands {
 
 const COMMANDS: Record<keyof LifecycleCommands, { numberOfKeys: number; lua: string }> = {
   reportJobIndex: { numberOfKeys: 3, lua: INDEX_SCRIPT },
-  reportJobTerminate: { numberOfKeys: 12, lua: TERMINATE_SCRIPT },
+  reportJobTerminate: { numberOfKeys: 13, lua: TERMINATE_SCRIPT },
   reportJobPurge: { numberOfKeys: 5, lua: PURGE_SCRIPT },
-  reportJobExpire: { numberOfKeys: 4, lua: EXPIRE_SCRIPT },
+  reportJobExpire: { numberOfKeys: 5, lua: EXPIRE_SCRIPT },
   reportJobRecordTermination: { numberOfKeys: 2, lua: RECORD_TERMINATION_SCRIPT },
 };
 
@@ -234,6 +249,7 @@ export class JobLifecycle {
       k.failed,
       k.events,
       k.meta,
+      this.keys.webhookOutbox,
       jobId,
       visibleTo ?? '',
       String(now),
@@ -296,6 +312,7 @@ export class JobLifecycle {
         this.keys.gone(id),
         finishedSet,
         this.keys.index,
+        this.keys.webhookOutbox,
         id,
         String(cutoff),
         String(now),

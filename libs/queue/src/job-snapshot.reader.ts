@@ -1,7 +1,7 @@
 import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
-import type { QueueJobState } from '@report-jobs/contract';
-import { bookkeepingKeys, TERMINATE_FIELD, TERMINATED_FIELD, type TerminationRecord } from './bookkeeping-keys';
+import type { QueueJobState, WebhookDeliveryRecord } from '@report-jobs/contract';
+import { bookkeepingKeys, TERMINATE_FIELD, TERMINATED_FIELD, WEBHOOK_FIELD, type TerminationRecord } from './bookkeeping-keys';
 import { decodeGoneRecord, type GoneRecord } from './gone-record';
 
 /**
@@ -66,6 +66,8 @@ export interface JobSnapshot {
   terminated?: TerminationRecord;
   /** For a waiting job: how many jobs wait in all, itself included (an upper bound of those ahead). */
   waitingCount?: number;
+  /** For a job with a callback whose delivery has been queued: where the delivery stands. */
+  webhook?: WebhookDeliveryRecord;
 }
 
 export type JobLookup = { found: 'job'; job: JobSnapshot } | { found: 'gone'; gone: GoneRecord } | { found: 'none' };
@@ -172,6 +174,7 @@ function decodeLookup(id: string, [state, flat, delayedScore, waitingCount]: Sna
       terminateRequested: field.json(TERMINATE_FIELD) as TerminationRecord | undefined,
       terminated: field.json(TERMINATED_FIELD) as TerminationRecord | undefined,
       waitingCount: typeof waitingCount === 'number' ? waitingCount : undefined,
+      webhook: field.json(WEBHOOK_FIELD) as WebhookDeliveryRecord | undefined,
     },
   };
 }

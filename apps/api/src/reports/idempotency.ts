@@ -38,8 +38,13 @@ export function instanceIdForKey(secret: Buffer, principal: string, key: string)
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
 }
 
-/** Identifies a request body after defaults are applied: equal inputs, equal fingerprints. */
-export function fingerprintOf(input: ReportJobInput): string {
-  const canonical = JSON.stringify([input.customer_id, input.operation, input.delay_seconds]);
-  return createHash('sha256').update(canonical).digest('base64url');
+/**
+ * Identifies a request body after defaults are applied: equal inputs (and callback URLs,
+ * normalized), equal fingerprints. A request without a callback hashes as it always has,
+ * so keys used before callbacks existed still match their jobs.
+ */
+export function fingerprintOf(input: ReportJobInput, callbackUrl?: string): string {
+  const fields: unknown[] = [input.customer_id, input.operation, input.delay_seconds];
+  if (callbackUrl !== undefined) fields.push(callbackUrl);
+  return createHash('sha256').update(JSON.stringify(fields)).digest('base64url');
 }

@@ -10,16 +10,16 @@ import {
   type RuntimeStatus,
   type StatusMapping,
 } from '@report-jobs/contract';
-import type { GoneRecord, JobEnd, JobLookup } from '@report-jobs/queue';
+import { isoSeconds, toStatusPayload, type GoneRecord, type JobEnd, type JobLookup } from '@report-jobs/queue';
 import type { Caller } from '../http/caller';
 import { ApiMetrics } from '../metrics/api-metrics';
 import { ProblemException, ServiceUnavailableError } from '../http/problem-details';
+import { CallbackPolicy } from './callback-policy';
 import type { CreateReportJobDto } from './dto/create-report-job.dto';
 import type { StatusPayload } from './dto/report-job.responses';
 import { fingerprintOf, instanceIdForKey } from './idempotency';
 import { JobStore, type IndexEntry } from './job-store';
 import { retryAfterForNewJob, retryAfterSeconds } from './retry-after';
-import { isoSeconds, toStatusPayload } from './status-payload';
 
 export interface StartedJob {
   instanceId: string;
@@ -78,6 +78,7 @@ export class ReportJobsService {
     private readonly store: JobStore,
     private readonly env: Environment,
     private readonly metrics: ApiMetrics,
+    private readonly callbacks: CallbackPolicy,
   ) {}
 
   /**
@@ -92,6 +93,7 @@ export class ReportJobsService {
       delay_seconds: request.delay_seconds ?? DEFAULT_DELAY_SECONDS,
     };
     const data: ReportJobData = { input, correlationId, owner: caller.principal };
+    if (request.callback_url !== undefined) data.callbackUrl = await this.callbacks.check(request.callback_url, caller.principal);
     const started = { retryAfterSeconds: retryAfterForNewJob(input.delay_seconds) };
     if (idempotencyKey === undefined) {
       const instanceId = randomUUID();
@@ -99,7 +101,7 @@ export class ReportJobsService {
       return this.created(instanceId, input, started);
     }
     const instanceId = instanceIdForKey(await this.store.idempotencySecret(), caller.principal, idempotencyKey);
-    data.requestFingerprint = fingerprintOf(input);
+    data.requestFingerprint = fingerprintOf(input, data.callbackUrl);
     data.submissionId = randomUUID();
     // A key whose job exists, ended or left a record is answered with that job: adding
     // again would start a purged or expired job anew under the same id.

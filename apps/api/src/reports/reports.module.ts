@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+import { CallbackPolicy } from './callback-policy';
 import { JobStore } from './job-store';
 import { JobWaiter } from './job-waiter';
 import { ReportJobsService } from './report-jobs.service';
@@ -6,7 +7,7 @@ import { ReportsController } from './reports.controller';
 
 @Module({
   controllers: [ReportsController],
-  providers: [JobStore, JobWaiter, ReportJobsService],
+  providers: [JobStore, JobWaiter, ReportJobsService, CallbackPolicy],
   exports: [JobStore],
 })
 export class ReportsModule {}

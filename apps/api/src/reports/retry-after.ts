@@ -1,6 +1,5 @@
-import type { JobSnapshot } from '@report-jobs/queue';
+import { currentProgress, type JobSnapshot } from '@report-jobs/queue';
 import type { ReportJobData } from '@report-jobs/contract';
-import { currentProgress } from './status-payload';
 
 export const MIN_RETRY_AFTER_SECONDS = 1;
 export const MAX_RETRY_AFTER_SECONDS = 30;

@@ -9,8 +9,12 @@ import {
   jobRunSeconds,
   jobWaitSeconds,
   registerQueueGauges,
+  registerWebhookQueueGauge,
+  webhookAttemptsTotal,
   type AttemptOutcome,
+  type WebhookAttemptOutcome,
 } from '@report-jobs/metrics';
+import type { QueueCounts } from '@report-jobs/queue';
 import { TERMINATION_MESSAGE_PREFIX } from '@report-jobs/queue';
 import { WorkerQueue } from '../queue/worker-queue';
 
@@ -33,6 +37,7 @@ export class WorkerMetrics {
   private readonly wait?: Histogram<'operation'>;
   private readonly run?: Histogram<'operation' | 'outcome'>;
   private readonly attempts?: Counter<'operation' | 'outcome'>;
+  private readonly webhookAttempts?: Counter<'outcome'>;
 
   constructor(
     env: Environment,
@@ -43,7 +48,18 @@ export class WorkerMetrics {
     this.wait = jobWaitSeconds(this.registry);
     this.run = jobRunSeconds(this.registry);
     this.attempts = attemptsTotal(this.registry);
+    this.webhookAttempts = webhookAttemptsTotal(this.registry);
     registerQueueGauges(this.registry, { read: () => workerQueue.queueCounts() });
+  }
+
+  /** Reports the webhook queue's deliveries by state at each scrape; a no-op with metrics off. */
+  observeWebhookQueue(read: () => Promise<QueueCounts>): void {
+    if (this.registry) registerWebhookQueueGauge(this.registry, read);
+  }
+
+  /** A webhook delivery attempt ended so. */
+  webhookAttempt(outcome: WebhookAttemptOutcome): void {
+    this.webhookAttempts?.inc({ outcome });
   }
 
   /** Follows the worker's events; a no-op with metrics off. */

@@ -15,6 +15,7 @@ import { OPERATION_HANDLERS, OperationError, type OperationHandler } from '../op
 import { WorkerQueue } from '../queue/worker-queue';
 import { TerminationRequests } from './termination-requests';
 import { SimulatedFailures } from '../operations/simulated-failures';
+import { WebhookRelay } from '../webhooks/webhook-relay';
 
 /** Why an attempt's signal fired; the processor decides retry or not from it. */
 export const SHUTDOWN_REASON = 'worker shutting down';
@@ -44,6 +45,7 @@ export class ReportJobProcessor implements OnModuleInit {
     private readonly env: Environment,
     private readonly workerQueue: WorkerQueue,
     private readonly terminationRequests: TerminationRequests,
+    private readonly webhooks: WebhookRelay,
     private readonly logger: PinoLogger,
   ) {
     for (const handler of handlers) this.handlers.set(handler.operation, handler);
@@ -71,10 +73,14 @@ export class ReportJobProcessor implements OnModuleInit {
       this.logger.info('Attempt started');
       try {
         const output = await this.runAttempt(job, shutdownSignal);
+        // The job ends once this returns: a callback's delivery must survive a crash right after.
+        await this.webhooks.expectEnd(job);
         this.logger.info('Attempt completed');
         return output;
       } catch (error) {
-        throw this.classify(error, job);
+        const verdict = this.classify(error, job);
+        if (verdict instanceof UnrecoverableError) await this.announceFailure(job);
+        throw verdict;
       }
     });
   }
@@ -179,6 +185,17 @@ export class ReportJobProcessor implements OnModuleInit {
         false,
       );
     }
+  }
+
+  /**
+   * The attempt fails the job for good: its callback's delivery must survive a crash right
+   * after. If even that cannot be recorded, the failure still stands; the worker relays
+   * the delivery once BullMQ has failed the job.
+   */
+  private async announceFailure(job: ReportJob): Promise<void> {
+    await this.webhooks.expectEnd(job).catch((error: unknown) => {
+      this.logger.warn(`Could not record the coming end for its webhook: ${error instanceof Error ? error.message : error}`);
+    });
   }
 
   /** What reaches BullMQ: a retryable Error, or UnrecoverableError; never internals. */

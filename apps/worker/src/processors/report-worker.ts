@@ -6,6 +6,7 @@ import { REPORTS_QUEUE, type ReportJobData, type ReportJobOutput } from '@report
 import { createWorkerConnection } from '@report-jobs/queue';
 import { WorkerMetrics } from '../metrics/worker-metrics';
 import { queueTelemetry } from '@report-jobs/tracing';
+import { WebhookRelay } from '../webhooks/webhook-relay';
 import { ReportJobProcessor, SHUTDOWN_REASON, type ReportJob } from './report-job.processor';
 
 /**
@@ -46,6 +47,7 @@ export class ReportWorker implements OnApplicationBootstrap, BeforeApplicationSh
     private readonly processor: ReportJobProcessor,
     private readonly env: Environment,
     private readonly metrics: WorkerMetrics,
+    webhooks: WebhookRelay,
   ) {
     this.connection = createWorkerConnection(env.REDIS_URL);
     this.connection.on('error', (error) => this.logger.warn(`Redis connection: ${error.message}`));
@@ -66,8 +68,11 @@ export class ReportWorker implements OnApplicationBootstrap, BeforeApplicationSh
     });
     this.worker.on('error', (error) => this.logger.error(`Worker: ${error.message}`));
     this.worker.on('failed', (job, error) => {
-      if (job && job.finishedOn) this.logger.warn({ instanceId: job.id }, `Job failed for good: ${error.message}`);
+      if (!job || !job.finishedOn) return;
+      this.logger.warn({ instanceId: job.id }, `Job failed for good: ${error.message}`);
+      webhooks.afterEnd(job);
     });
+    this.worker.on('completed', (job) => webhooks.afterEnd(job));
     metrics.observe(this.worker);
   }
 

@@ -62,9 +62,11 @@ export class RetentionSweeper implements OnApplicationBootstrap, OnApplicationSh
     try {
       const deadline = Date.now() + SWEEP_BUDGET_MS;
       for (;;) {
-        const batch = await this.sweepBatch(now);
-        removed += batch.expired;
-        if (batch.examined === 0 || Date.now() > deadline) break;
+        const expired = await this.sweepBatch(now);
+        removed += expired;
+        // Jobs past their retention that are kept (their webhook is not queued yet) stay at
+        // the head of the sets: a batch that expired nothing would only find them again.
+        if (expired === 0 || Date.now() > deadline) break;
       }
     } finally {
       await this.lease.release();
@@ -74,9 +76,8 @@ export class RetentionSweeper implements OnApplicationBootstrap, OnApplicationSh
   }
 
   /** One batch of finished jobs past their retention, from each finished set. */
-  private async sweepBatch(now: number): Promise<{ examined: number; expired: number }> {
+  private async sweepBatch(now: number): Promise<number> {
     const { queue, redis, lifecycle } = this.workerQueue;
-    let examined = 0;
     let expired = 0;
     for (const [set, retentionSeconds] of [
       [queue.keys.completed, this.env.JOB_RETENTION_COMPLETED_SECONDS],
@@ -85,9 +86,8 @@ export class RetentionSweeper implements OnApplicationBootstrap, OnApplicationSh
       // Finished sets are scored by the time the job finished.
       const cutoff = now - retentionSeconds * 1000;
       const ids = await redis.zrangebyscore(set, '-inf', cutoff, 'LIMIT', 0, BATCH);
-      examined += ids.length;
       expired += await lifecycle.expire(ids, set, cutoff, now);
     }
-    return { examined, expired };
+    return expired;
   }
 }

@@ -5,6 +5,7 @@ import {
   CUSTOMER_ID_PATTERN,
   DEFAULT_DELAY_SECONDS,
   DEFAULT_OPERATION,
+  MAX_CALLBACK_URL_LENGTH,
   MAX_DELAY_SECONDS,
   REPORT_OPERATIONS,
   type ReportOperation,
@@ -53,4 +54,19 @@ export class CreateReportJobDto {
   @Min(0)
   @Max(MAX_DELAY_SECONDS)
   delay_seconds?: number;
+
+  @ApiPropertyOptional({
+    description:
+      'Where to POST the final status when the job ends (Completed, Failed or Terminated), signed per Standard ' +
+      'Webhooks with the secret of the caller’s principal. An absolute https URL (http only where the deployment ' +
+      'allows it), without user or password or fragment, on port 80, 443 or 1024–65535, whose host resolves to ' +
+      'public addresses only. Refused (400) for a principal without a webhook secret.',
+    format: 'uri',
+    maxLength: MAX_CALLBACK_URL_LENGTH,
+    example: 'https://example.com/hooks/reports',
+  })
+  @IsOptional()
+  @IsString()
+  @MaxLength(MAX_CALLBACK_URL_LENGTH)
+  callback_url?: string;
 }

@@ -1,11 +1,14 @@
 import { ApiExtraModels, ApiProperty, ApiPropertyOptional, getSchemaPath } from '@nestjs/swagger';
 import {
   REPORT_OPERATIONS,
+  type CallbackDeliveryState,
+  type FailedJobOutput,
   type ReportJobInput,
   type ReportJobOutput,
   type ReportOperation,
   type ReportResult,
   type RuntimeStatus,
+  type TerminatedJobOutput,
 } from '@report-jobs/contract';
 import { ClosedSchema } from '../../http/closed-schema';
 
@@ -72,7 +75,7 @@ export class FailureView {
 
 /** `output` of a Failed job. */
 @ClosedSchema()
-export class FailedOutput {
+export class FailedOutput implements FailedJobOutput {
   @ApiProperty({ enum: ['failed'] }) status: 'failed';
   @ApiProperty({ format: 'uuid' }) instanceId: string;
   @ApiProperty({ type: FailureView }) error: FailureView;
@@ -80,7 +83,7 @@ export class FailedOutput {
 
 /** `output` of a Terminated job. */
 @ClosedSchema()
-export class TerminatedOutput {
+export class TerminatedOutput implements TerminatedJobOutput {
   @ApiProperty({ enum: ['terminated'] }) status: 'terminated';
   @ApiProperty({ format: 'uuid' }) instanceId: string;
   @ApiProperty({ description: 'The reason given when the job was terminated.' }) reason: string;
@@ -88,6 +91,24 @@ export class TerminatedOutput {
 
 /** What a finished job produced, told apart by `status`. */
 export type ReportOutput = CompletedOutput | FailedOutput | TerminatedOutput;
+
+@ClosedSchema()
+export class CallbackStatusView {
+  @ApiProperty({ description: 'The callback_url given when the job was started.', format: 'uri', example: 'https://example.com/hooks/reports' })
+  url: string;
+  @ApiProperty({
+    description:
+      'pending: the job has not ended, or its delivery is queued or waiting for a retry; delivered: the receiver ' +
+      'answered 2xx; failed: every attempt failed, or the URL was refused at delivery; disabled: the receiver answered 410.',
+    enum: ['pending', 'delivered', 'failed', 'disabled'],
+    example: 'delivered',
+  })
+  state: CallbackDeliveryState;
+  @ApiProperty({ description: 'Delivery attempts made so far.', type: 'integer', minimum: 0, example: 1 }) attempts: number;
+  @ApiPropertyOptional({ description: 'Why the last attempt failed.', example: 'answered 500' }) lastError?: string;
+  @ApiPropertyOptional({ format: 'date-time', description: 'When the receiver accepted the delivery.' }) deliveredAt?: string;
+  @ApiPropertyOptional({ format: 'date-time', description: 'When the next attempt is due, between retries.' }) nextAttemptTime?: string;
+}
 
 @ClosedSchema()
 @ApiExtraModels(CompletedOutput, FailedOutput, TerminatedOutput)
@@ -121,6 +142,8 @@ export class StatusPayload {
   lastError?: string;
   @ApiPropertyOptional({ format: 'date-time', description: 'When the next attempt is due, between retries.' })
   nextRetryTime?: string;
+  @ApiPropertyOptional({ type: CallbackStatusView, description: 'For a job started with a callback_url: where its webhook stands.' })
+  callback?: CallbackStatusView;
 }
 
 @ClosedSchema()
