@@ -150,6 +150,15 @@ describe('event streams (Server-Sent Events)', () => {
     expect(payloadOf(rest.at(-1)!)).toMatchObject({ runtimeStatus: 'Terminated', output: { status: 'terminated' } });
   });
 
+  it('ends the stream when the job ends, even for a client whose Last-Event-ID is ahead of the job', async () => {
+    const job = await start(60);
+    await waitFor('the job to run', async () => (await request(job.statusUrl, { headers: TENANT_A })).body.runtimeStatus === 'Running');
+    const stream = await openEventStream(eventsUrl(job.statusUrl), { ...TENANT_A, 'last-event-id': '99.1.0' });
+    expect(stream.status).toBe(200);
+    await request(job.statusUrl, { method: 'DELETE', headers: TENANT_A });
+    expect(await stream.eventsUntilEnd()).toEqual([]);
+  });
+
   it.each([
     ['another tenant’s job', 404],
     ['an unknown job', 404],

@@ -60,12 +60,16 @@ export class EventStream {
     this.raw.once('close', listener);
   }
 
-  /** Sends the status if the client does not have it or a newer one; the final status ends the stream. */
+  /**
+   * Sends the status if the client does not have it or a newer one. The final status ends
+   * the stream, sent or not: nothing comes after it, whatever id the client claimed.
+   */
   offer(status: JobStatus): void {
     if (!this.open) return;
-    if (this.last && compareVersions(status.version, this.last) <= 0) return;
-    this.last = status.version;
-    this.write(`id: ${formatVersion(status.version)}\nevent: ${STATUS_EVENT}\ndata: ${JSON.stringify(status.payload)}\n\n`);
+    if (!this.last || compareVersions(status.version, this.last) > 0) {
+      this.last = status.version;
+      this.write(`id: ${formatVersion(status.version)}\nevent: ${STATUS_EVENT}\ndata: ${JSON.stringify(status.payload)}\n\n`);
+    }
     if (!status.mapping.inProgress) this.end();
   }
 
