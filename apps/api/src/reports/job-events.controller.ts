@@ -27,7 +27,8 @@ import { checkInstanceId } from './reports.controller';
 const PROBLEM = {
   content: { [PROBLEM_CONTENT_TYPE]: { schema: { $ref: getSchemaPath(ProblemDetails) } } },
 };
-const RETRY_AFTER = { 'Retry-After': { description: 'Seconds to wait before trying again.', schema: { type: 'integer' } } };
+const RETRY_AFTER = { 'Retry-After': { description: 'Seconds to wait before trying again.', required: true, schema: { type: 'integer', minimum: 1 } } };
+const WWW_AUTHENTICATE = { 'WWW-Authenticate': { description: 'How to authenticate: Bearer.', required: true, schema: { type: 'string', pattern: '^Bearer' } } };
 
 const EVENT_FORMAT =
   'Each event is `id: <version>`, `event: status`, `data: <the status payload as JSON>` (the body the status URL ' +
@@ -59,8 +60,7 @@ export class JobEventsController {
   @ApiHeader({
     name: 'Last-Event-ID',
     required: false,
-    description: 'The id of the last event received, when reconnecting: only newer events are sent.',
-    example: '1.1.2',
+    description: 'The id of the last event received, when reconnecting (e.g. 1.1.2): only newer events are sent.',
   })
   @ApiOkResponse({
     description: `The event stream. ${EVENT_FORMAT}`,
@@ -70,7 +70,7 @@ export class JobEventsController {
     description: 'The job has ended and Last-Event-ID names its final event: nothing more will come (EventSource stops reconnecting).',
   })
   @ApiBadRequestResponse({ description: 'The id is not a UUID.', ...PROBLEM })
-  @ApiUnauthorizedResponse({ description: 'Missing or invalid API key.', ...PROBLEM })
+  @ApiUnauthorizedResponse({ description: 'Missing or invalid API key.', headers: WWW_AUTHENTICATE, ...PROBLEM })
   @ApiNotFoundResponse({ description: 'No job has this id (or it is another principal’s).', ...PROBLEM })
   @ApiGoneResponse({ description: 'The job was removed by retention or purged; goneAt says when.', ...PROBLEM })
   @ApiTooManyRequestsResponse({
