@@ -53,7 +53,10 @@ export class QueueEventsFeed implements OnApplicationBootstrap, OnApplicationShu
    * API whose Redis is down still starts (and says so on its readiness probe).
    */
   onApplicationBootstrap(): void {
-    this.start().catch((error: unknown) => this.logger.error(`Queue events reader failed to start: ${String(error)}`));
+    this.start().catch((error: unknown) => {
+      // A shutdown while Redis was still out of reach ends the wait for it: no fault.
+      if (!this.closed) this.logger.error(`Queue events reader failed to start: ${String(error)}`);
+    });
   }
 
   /** Resolves once every event added to the stream from now on will reach the listeners. */
