@@ -85,7 +85,7 @@ async function main() {
     const sink = settings.tracing ? await traceOursToSink(LOGS) : undefined;
     // Ours first, then the baseline, each from an empty Redis and with its own processes.
     const results = {};
-    for (const system of [SYSTEMS.ours, SYSTEMS.baseline]) {
+    for (const system of settings.sseOnly ? [SYSTEMS.ours] : [SYSTEMS.ours, SYSTEMS.baseline]) {
       results[system.label] = await measureSystem(system, { redis, settings, logDir: LOGS });
     }
     const rows = buildRows(settings, results);

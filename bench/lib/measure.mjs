@@ -1,4 +1,5 @@
 import { measureEndToEnd } from './e2e.mjs';
+import { measureEventStreams } from './event-streams.mjs';
 import { runLoad } from './http-load.mjs';
 import { captureTemplate, fillQueue, openQueue, ZERO_DELAY_INPUT } from './jobs.mjs';
 import { CLIENT_HEADERS, startApi, startWorkers } from './systems.mjs';
@@ -67,9 +68,27 @@ async function measureLatency(system, api, redis, logDir, settings) {
   }
 }
 
+/** f. Event streams (ours only: the baseline has none), on an API process of their own. */
+async function measureStreams(system, redis, logDir, settings) {
+  if (system.label !== 'ours') return undefined;
+  progress(`${system.label}: ${settings.sseStreams} event streams, ${settings.sseReports} progress reports per job`);
+  return measureEventStreams({
+    system,
+    redis,
+    logDir,
+    streams: settings.sseStreams,
+    reports: settings.sseReports,
+    intervalMs: settings.sseIntervalMs,
+  });
+}
+
 /** Every figure of one system (ours or the baseline), phases in a fixed order. */
 export async function measureSystem(system, { redis, settings, logDir }) {
   const result = { system: system.label };
+  if (settings.sseOnly) {
+    result.sse = await measureStreams(system, redis, logDir, settings);
+    return result;
+  }
   const { queue, close } = openQueue(redis.url);
   try {
     await redis.reset();
@@ -112,6 +131,7 @@ export async function measureSystem(system, { redis, settings, logDir }) {
     }
     // e. The worker's peak is taken under the throughput runs, the heaviest it sees.
     result.workerPeakRssMiB = Math.max(...Object.values(result.throughput).map((run) => run.peakRssMiB));
+    result.sse = await measureStreams(system, redis, logDir, settings);
     return result;
   } finally {
     await close();

@@ -11,6 +11,16 @@ function readRssKiB(pid) {
   }
 }
 
+/** The current resident memory (VmRSS) of a process, in MiB; 0 when it is gone. */
+export function readRssMiB(pid) {
+  try {
+    const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+    return Number(/^VmRSS:\s+(\d+) kB/m.exec(status)?.[1] ?? 0) / 1024;
+  } catch {
+    return 0;
+  }
+}
+
 /**
  * Peak resident memory of a child process. VmHWM alone would be enough while the process
  * lives, but it vanishes with the process, so it is also sampled every 100 ms: a peak

@@ -39,6 +39,18 @@ function figures(settings) {
   ];
 }
 
+/** The event-stream figures: ours only, the baseline has no streams. */
+function streamFigures(settings) {
+  const streams = settings.sseStreams.toLocaleString('en-US');
+  return [
+    { name: `SSE: ${streams} concurrent streams, memory per stream (KiB, API RSS delta ÷ streams)`, get: (r) => r.sse?.memoryPerStreamKiB },
+    { name: `SSE: ${streams} streams, progress report → event received p50 (ms)`, get: (r) => r.sse?.latencyP50Ms },
+    { name: `SSE: ${streams} streams, progress report → event received p99 (ms)`, get: (r) => r.sse?.latencyP99Ms },
+    { name: `SSE: ${streams} streams, events received (events/s)`, get: (r) => r.sse?.eventsPerSec },
+    { name: `SSE: peak RSS, API process with ${streams} streams (MiB)`, get: (r) => r.sse?.apiPeakRssMiB },
+  ];
+}
+
 function judge(target, ours, ratio) {
   if (!target) return { text: '', met: undefined };
   const value = target.of === 'ratio' ? ratio : ours;
@@ -49,9 +61,10 @@ function judge(target, ours, ratio) {
 }
 
 export function buildRows(settings, results) {
-  return figures(settings).map((figure) => {
+  const all = settings.sseOnly ? streamFigures(settings) : [...figures(settings), ...streamFigures(settings)];
+  return all.map((figure) => {
     const ours = figure.get(results.ours);
-    const baseline = figure.get(results.baseline);
+    const baseline = results.baseline ? figure.get(results.baseline) : undefined;
     const ratio = figure.noRatio ? undefined : ours / baseline;
     const { text, met } = judge(figure.target, ours, ratio);
     return { figure: figure.name, ours, baseline, ratio, target: text, met };
@@ -70,6 +83,7 @@ function format(value) {
 function loadProblems(results) {
   const lines = [];
   for (const result of Object.values(results)) {
+    if (!result.post) continue; // an event-streams-only run
     const runs = [
       ['POST', result.post],
       ['GET newest near-empty', result.status.nearEmpty.newest],
@@ -87,24 +101,34 @@ function loadProblems(results) {
 }
 
 export function renderMarkdown(meta, settings, rows, results) {
+  // An event-streams-only run describes only that phase.
+  const unlessSseOnly = (...text) => (settings.sseOnly ? [] : text);
   const lines = [
-    `## report-jobs benchmark: ${settings.mode} mode`,
+    `## report-jobs benchmark: ${settings.mode} mode${settings.sseOnly ? ', event streams only' : ''}`,
     '',
     `- ${meta.date}, commit ${meta.commit}, dist built ${meta.built}`,
     `- machine: ${meta.cores} cores (${meta.cpu}), ${meta.os}, Node ${meta.node}, Redis ${meta.redis}, BullMQ ${meta.bullmq}, autocannon ${meta.autocannon}; ` +
       `1-minute load average at start ${meta.loadAverageAtStart.toFixed(2)}`,
-    `- HTTP load: autocannon inside the harness process, ${LOAD.connections} connections, pipelining ${LOAD.pipelining}, ` +
-      `${settings.loadSeconds} s per run after a ${settings.warmupSeconds} s warm-up, against 127.0.0.1. ` +
-      `Load generator, apps and Redis share the ${meta.cores} cores, so read ratios rather than absolute figures.`,
+    ...unlessSseOnly(
+      `- HTTP load: autocannon inside the harness process, ${LOAD.connections} connections, pipelining ${LOAD.pipelining}, ` +
+        `${settings.loadSeconds} s per run after a ${settings.warmupSeconds} s warm-up, against 127.0.0.1. ` +
+        `Load generator, apps and Redis share the ${meta.cores} cores, so read ratios rather than absolute figures.`,
+    ),
     `- apps run with NODE_ENV=production and LOG_LEVEL=info (the default users run): ours writes a JSON log line per request ` +
       'and two per job; the baseline (bench/baseline: plain Fastify + BullMQ, bare BullMQ Worker, concurrency 10) logs nothing.',
     `- ours' OpenTelemetry traces: ${settings.tracing ? 'on, every span sampled, sent over OTLP/HTTP to a local sink process' : 'off (the default)'}.`,
-    `- status GETs: ${settings.nearEmptyQueue} waiting jobs ("near-empty") vs ${settings.backlog.toLocaleString('en-US')}; oldest = first added, next in line.`,
-    `- e2e: ${settings.e2eJobs} sequential jobs (after ${settings.e2eWarmupJobs} warm-up), status polled every ~1 ms; ` +
-      '"finishedOn" rows use the worker\'s own completion stamp instead, free of polling delay.',
-    `- throughput: ${settings.throughputJobs.toLocaleString('en-US')} pre-filled zero-delay jobs, queue paused while workers boot, ` +
-      'timed from resume to the last finishedOn.',
-    '- ratio = ours ÷ baseline: higher is better for req/s and jobs/s, lower for ms and MiB.',
+    ...unlessSseOnly(
+      `- status GETs: ${settings.nearEmptyQueue} waiting jobs ("near-empty") vs ${settings.backlog.toLocaleString('en-US')}; oldest = first added, next in line.`,
+      `- e2e: ${settings.e2eJobs} sequential jobs (after ${settings.e2eWarmupJobs} warm-up), status polled every ~1 ms; ` +
+        '"finishedOn" rows use the worker\'s own completion stamp instead, free of polling delay.',
+      `- throughput: ${settings.throughputJobs.toLocaleString('en-US')} pre-filled zero-delay jobs, queue paused while workers boot, ` +
+        'timed from resume to the last finishedOn.',
+    ),
+    `- SSE (ours only): ${settings.sseStreams.toLocaleString('en-US')} jobs, one stream open on each, against an API process of its own; ` +
+      `a worker inside the harness reports progress ${settings.sseReports} times per job, ${settings.sseIntervalMs} ms apart (spread evenly over ` +
+      'the jobs), then completes; latency from sending a report to Redis to its event arriving at the stream\'s client; memory = the API\'s ' +
+      'RSS with every stream open minus its RSS before, ÷ streams.',
+    ...unlessSseOnly('- ratio = ours ÷ baseline: higher is better for req/s and jobs/s, lower for ms and MiB.'),
     '',
     '| figure | ours | baseline | ratio | target |',
     '| --- | ---: | ---: | ---: | --- |',
@@ -112,6 +136,15 @@ export function renderMarkdown(meta, settings, rows, results) {
   ];
   const problems = loadProblems(results);
   if (problems.length > 0) lines.push('', 'Requests that did not succeed:', ...problems);
+  const sse = results.ours?.sse;
+  if (sse) {
+    lines.push(
+      '',
+      `Event streams: ${sse.events} events on ${sse.streams} streams; ${sse.timedReports} of ${sse.streams * sse.reportsPerJob} progress reports ` +
+        `timed, the other ${sse.coalescedReports} sent coalesced into a later event; latency max ${format(sse.latencyMaxMs)} ms; ` +
+        `API RSS ${format(sse.rssBeforeMiB)} MiB before the streams, ${format(sse.rssWithStreamsMiB)} MiB with them.`,
+    );
+  }
   const missed = rows.filter((row) => row.met === false).length;
   const judged = rows.filter((row) => row.met !== undefined).length;
   lines.push('', `Targets met: ${judged - missed} of ${judged}.`);

@@ -101,9 +101,10 @@ export async function traceOursToSink(logDir) {
 
 /**
  * Starts the API. Its metrics are on (the default users run) on a free port of their own;
- * `{ metrics: false }` runs it with METRICS_PORT=0, to measure what metrics cost.
+ * `{ metrics: false }` runs it with METRICS_PORT=0, to measure what metrics cost. `env`
+ * adds settings of a phase; `tag` names the log file of an API started for one phase.
  */
-export async function startApi(system, redisUrl, logDir, { metrics = true } = {}) {
+export async function startApi(system, redisUrl, logDir, { metrics = true, env = {}, tag } = {}) {
   const port = await freePort();
   const metricsPort = metrics ? await freePort() : 0;
   const proc = startProcess({
@@ -116,9 +117,10 @@ export async function startApi(system, redisUrl, logDir, { metrics = true } = {}
       HOST: '127.0.0.1',
       API_KEYS: `bench:${API_KEY}`,
       ...NEVER_LIMITED,
+      ...env,
       ...system.env,
     }),
-    logFile: join(logDir, `${system.label}-api.log`),
+    logFile: join(logDir, `${system.label}-api${tag ? `-${tag}` : ''}.log`),
   });
   proc.url = `http://127.0.0.1:${port}`;
   await waitReady(proc, proc.url);

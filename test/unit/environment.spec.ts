@@ -11,6 +11,8 @@ describe('validateEnvironment', () => {
       JOB_BACKOFF_MS: 1000,
       WORKER_CONCURRENCY: 10,
       LOG_LEVEL: 'info',
+      SSE_HEARTBEAT_SECONDS: 15,
+      SSE_MAX_STREAMS_PER_PRINCIPAL: 100,
     });
     expect(env.PUBLIC_BASE_URL).toBeUndefined();
   });
@@ -32,6 +34,10 @@ describe('validateEnvironment', () => {
     ['NODE_ENV', 'staging'],
     ['AUTH_FAILURES_PER_MINUTE', '-1'],
     ['AUTH_FAILURES_PER_MINUTE', 'many'],
+    ['SSE_HEARTBEAT_SECONDS', '0'],
+    ['SSE_HEARTBEAT_SECONDS', '301'],
+    ['SSE_MAX_STREAMS_PER_PRINCIPAL', '0'],
+    ['SSE_MAX_STREAMS_PER_PRINCIPAL', 'lots'],
   ])('refuses %s=%s and names it', (name, value) => {
     expect(() => validateEnvironment({ [name]: value })).toThrow(InvalidEnvironmentError);
     expect(() => validateEnvironment({ [name]: value })).toThrow(new RegExp(`${name}="${value.replace(/[.]/g, '\\.')}"`));

@@ -1,6 +1,7 @@
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { Socket } from 'node:net';
 import { Logger } from 'nestjs-pino';
 import type { Environment } from '@report-jobs/config';
 import { exitGracefullyOnSignals } from '@report-jobs/lifecycle';
@@ -56,8 +57,17 @@ export async function createApiApp(env: Environment): Promise<NestFastifyApplica
   // answer; a keep-alive connection left idle after close() began would hold the shutdown
   // until the client's keep-alive timeout.
   let closing = false;
+  // Connections that have sent nothing yet (clients open them ahead of need, browsers and
+  // fetch alike) hold nothing to finish, but Node's server.close() leaves them open until its
+  // headers timeout, a minute later: close them with the server.
+  const silent = new Set<Socket>();
+  fastify.server.on('connection', (socket: Socket) => {
+    silent.add(socket);
+    socket.once('data', () => silent.delete(socket)).once('close', () => silent.delete(socket));
+  });
   fastify.addHook('preClose', (done) => {
     closing = true;
+    for (const socket of silent) socket.destroy();
     done();
   });
   fastify.addHook('onSend', (_request, reply, payload, done) => {

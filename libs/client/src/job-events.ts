@@ -109,7 +109,7 @@ function parseJson(text: string): unknown {
   }
 }
 
-/** The data of a status event: a status payload (the stream is not in the document, so it is checked here). */
+/** The data of a status event: a status payload (a text/event-stream body is not typed by the document, so it is checked here). */
 function parseStatus(data: string): StatusPayload {
   const value = parseJson(data);
   if (!looksLikeStatus(value)) throw new UnexpectedAnswerError(`A status event carried no status payload: ${data.slice(0, 200)}`, 200);

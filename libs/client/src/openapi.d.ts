@@ -90,6 +90,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/jobs/reports/{instanceId}/events": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Follow a report job as Server-Sent Events
+         * @description A text/event-stream of the job's status, instead of polling. Each event is `id: <version>`, `event: status`, `data: <the status payload as JSON>` (the body the status URL answers). The first event is the current status, sent at once; then one event per change of state, attempt or progress; the final status (Completed, Failed, Terminated) is the last event, and the stream closes. Changes that come faster than they can be read are sent as their latest state. Comment lines (`: heartbeat`) come every SSE_HEARTBEAT_SECONDS. Ids increase along the job’s life: reconnect with `Last-Event-ID` and only newer events are sent (the current status at once if it is newer); an id this API did not send counts as none.
+         */
+        get: operations["JobEventsController_events"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/health/live": {
         parameters: {
             query?: never;
@@ -325,16 +345,6 @@ export interface components {
             /** @example 1 */
             instancesDeleted: number;
         };
-        Liveness: {
-            /** @enum {string} */
-            status: "ok";
-        };
-        Readiness: {
-            /** @enum {string} */
-            status: "ok";
-            /** @enum {string} */
-            redis: "up";
-        };
         ProblemFieldError: {
             /** @example customer_id */
             field: string;
@@ -372,6 +382,16 @@ export interface components {
              * @description With instanceId: where to look for that job.
              */
             statusQueryGetUri?: string;
+        };
+        Liveness: {
+            /** @enum {string} */
+            status: "ok";
+        };
+        Readiness: {
+            /** @enum {string} */
+            status: "ok";
+            /** @enum {string} */
+            redis: "up";
         };
     };
     responses: never;
@@ -1061,6 +1081,106 @@ export interface operations {
             503: {
                 headers: {
                     /** @description Seconds to wait before trying again (5). */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
+    };
+    JobEventsController_events: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The id of the last event received, when reconnecting (e.g. 1.1.2): only newer events are sent. */
+                "Last-Event-ID"?: string;
+            };
+            path: {
+                /** @description The instanceId returned when the job was started. */
+                instanceId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The event stream. Each event is `id: <version>`, `event: status`, `data: <the status payload as JSON>` (the body the status URL answers). The first event is the current status, sent at once; then one event per change of state, attempt or progress; the final status (Completed, Failed, Terminated) is the last event, and the stream closes. Changes that come faster than they can be read are sent as their latest state. Comment lines (`: heartbeat`) come every SSE_HEARTBEAT_SECONDS. Ids increase along the job’s life: reconnect with `Last-Event-ID` and only newer events are sent (the current status at once if it is newer); an id this API did not send counts as none. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example id: 1.1.2
+                     *     event: status
+                     *     data: {"name":"report","instanceId":"3c1f8f0e-6f9a-4b7e-9d55-2a8e0c4b1f27","runtimeStatus":"Running","customStatus":{"progress":40,"message":"Rebuilding report (2 of 5 s)"},"output":null,…}
+                     *
+                     *     : heartbeat
+                     */
+                    "text/event-stream": string;
+                };
+            };
+            /** @description The job has ended and Last-Event-ID names its final event: nothing more will come (EventSource stops reconnecting). */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description The id is not a UUID. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Missing or invalid API key. */
+            401: {
+                headers: {
+                    /** @description How to authenticate: Bearer. */
+                    "WWW-Authenticate": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description No job has this id (or it is another principal’s). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description The job was removed by retention or purged; goneAt says when. */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Over the caller’s per-minute budget, or SSE_MAX_STREAMS_PER_PRINCIPAL streams already open on this API process. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Redis is unreachable, or the API is shutting down. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
                     "Retry-After": number;
                     [name: string]: unknown;
                 };

@@ -150,6 +150,24 @@ export class Environment {
   @Max(300)
   MAX_PREFER_WAIT_SECONDS = 30;
 
+  /**
+   * Seconds between heartbeats (comment lines) on a job's event stream, which keep proxies
+   * from closing quiet streams; open streams also re-read their job this often, in case an
+   * event of the queue was lost.
+   */
+  @Transform(toInteger)
+  @IsInt()
+  @Min(1)
+  @Max(300)
+  SSE_HEARTBEAT_SECONDS = 15;
+
+  /** Event streams one principal may hold open on one API process; past it, 429. */
+  @Transform(toInteger)
+  @IsInt()
+  @Min(1)
+  @Max(100_000)
+  SSE_MAX_STREAMS_PER_PRINCIPAL = 100;
+
   /** Jobs one worker process runs at once. */
   @Transform(toInteger)
   @IsInt()

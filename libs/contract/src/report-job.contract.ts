@@ -78,6 +78,11 @@ export interface ReportProgress {
   message: string;
   /** Epoch milliseconds of the report; drives `lastUpdatedTime`. */
   updatedAt: number;
+  /**
+   * 1 for the first report of an attempt, then 2, 3…: orders an attempt's reports even
+   * within one millisecond, and versions the job for its event stream.
+   */
+  sequence: number;
 }
 
 export function isReportOperation(value: unknown): value is ReportOperation {

@@ -1,32 +1,25 @@
-import { BeforeApplicationShutdown, Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
-import { QueueEvents } from 'bullmq';
-import type { Redis } from 'ioredis';
-import { AsyncResource } from 'node:async_hooks';
+import { BeforeApplicationShutdown, Injectable } from '@nestjs/common';
 import { Environment } from '@report-jobs/config';
-import { REPORTS_QUEUE } from '@report-jobs/contract';
-import { createWorkerConnection } from '@report-jobs/queue';
+import { QueueEventsFeed, type JobChangeEvent } from './queue-events-feed';
+
+/** The events after which a job is no longer pending or running. */
+const ENDING_EVENTS: ReadonlySet<JobChangeEvent> = new Set(['completed', 'failed', 'removed']);
 
 /**
- * Lets requests with `Prefer: wait=N` wait for a job to finish. One QueueEvents reader
- * per API process serves every waiting request, so waiting ties up no Redis connection
- * per request. Events only wake a waiter early: the answer is always read from the job
- * itself afterwards, since the event stream is best-effort.
+ * Lets requests with `Prefer: wait=N` wait for a job to finish. The process's one queue
+ * events reader serves every waiting request, so waiting ties up no Redis connection per
+ * request. Events only wake a waiter early: the answer is always read from the job itself
+ * afterwards, since the event stream is best-effort.
  */
 @Injectable()
-export class JobWaiter implements BeforeApplicationShutdown, OnApplicationShutdown {
-  private readonly logger = new Logger(JobWaiter.name);
-  private events?: QueueEvents;
-  private connection?: Redis;
+export class JobWaiter implements BeforeApplicationShutdown {
   private closing = false;
-  private readonly waiting = new Map<string, Set<() => void>>();
-  /**
-   * The reader is started by the first waiting request but serves the whole process: it
-   * runs in the context of the app's start, not of that request, or every event it reads
-   * afterwards would be traced (and logged) as part of that long-gone request.
-   */
-  private readonly startOutsideRequest = AsyncResource.bind(() => this.start());
+  private readonly waits = new Set<() => void>();
 
-  constructor(private readonly env: Environment) {}
+  constructor(
+    private readonly env: Environment,
+    private readonly feed: QueueEventsFeed,
+  ) {}
 
   /** The wait this request may have, in ms: its Prefer: wait, bounded by MAX_PREFER_WAIT_SECONDS. */
   allowedWaitMs(preferredSeconds: number | undefined): number {
@@ -36,43 +29,32 @@ export class JobWaiter implements BeforeApplicationShutdown, OnApplicationShutdo
 
   /**
    * Resolves when the job completes or fails, or when `ms` have passed, whichever is
-   * first. `hasEnded` is asked once the waiter is registered, so that a job ending just
-   * before then is not waited for in vain.
+   * first. `hasEnded` is asked once the waiter listens and the events reader is live: a job
+   * that ended before then is seen by that check, one that ends afterwards by the reader.
    */
   async waitForEnd(instanceId: string, ms: number, hasEnded: () => Promise<boolean>): Promise<void> {
     if (ms <= 0 || this.closing) return;
-    this.startOutsideRequest();
     await new Promise<void>((resolve) => {
+      let settled = false;
       const done = () => {
+        if (settled) return;
+        settled = true;
         clearTimeout(timer);
-        const waiters = this.waiting.get(instanceId);
-        waiters?.delete(done);
-        if (waiters?.size === 0) this.waiting.delete(instanceId);
+        unsubscribe();
+        this.waits.delete(done);
         resolve();
       };
       const timer = setTimeout(done, ms);
-      if (!this.waiting.has(instanceId)) this.waiting.set(instanceId, new Set());
-      this.waiting.get(instanceId)!.add(done);
-      hasEnded().then(
-        (ended) => ended && done(),
-        () => undefined,
-      );
+      const unsubscribe = this.feed.subscribe(instanceId, (event) => ENDING_EVENTS.has(event) && done());
+      this.waits.add(done);
+      this.feed
+        .whenLive()
+        .then(hasEnded)
+        .then(
+          (ended) => ended && done(),
+          () => undefined,
+        );
     });
-  }
-
-  private start(): void {
-    if (!this.events) {
-      const connection = createWorkerConnection(this.env.REDIS_URL);
-      connection.on('error', (error) => this.logger.warn(`Redis connection: ${error.message}`));
-      this.connection = connection;
-      // Only events from now on matter: a finished job is seen by the read before waiting.
-      this.events = new QueueEvents(REPORTS_QUEUE, { connection, lastEventId: '$' });
-      this.events.on('error', (error) => this.logger.warn(`Queue events: ${error.message}`));
-      const wake = ({ jobId }: { jobId: string }) => this.waiting.get(jobId)?.forEach((done) => done());
-      this.events.on('completed', wake);
-      this.events.on('failed', wake);
-      this.events.on('removed', wake);
-    }
   }
 
   /**
@@ -82,11 +64,6 @@ export class JobWaiter implements BeforeApplicationShutdown, OnApplicationShutdo
    */
   beforeApplicationShutdown(): void {
     this.closing = true;
-    for (const waiters of this.waiting.values()) waiters.forEach((done) => done());
-  }
-
-  async onApplicationShutdown(): Promise<void> {
-    await this.events?.close().catch(() => undefined);
-    this.connection?.disconnect();
+    for (const done of [...this.waits]) done();
   }
 }

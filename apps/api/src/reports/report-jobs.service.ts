@@ -19,6 +19,7 @@ import type { CreateReportJobDto } from './dto/create-report-job.dto';
 import type { StatusPayload } from './dto/report-job.responses';
 import { fingerprintOf, instanceIdForKey } from './idempotency';
 import { JobStore, type IndexEntry } from './job-store';
+import { jobVersion, type JobVersion } from './job-version';
 import { retryAfterForNewJob, retryAfterSeconds } from './retry-after';
 
 export interface StartedJob {
@@ -35,6 +36,8 @@ export interface JobStatus {
   mapping: StatusMapping;
   /** Set while the job is in progress. */
   retryAfterSeconds?: number;
+  /** Where the job stands in its life; the id of its events. */
+  version: JobVersion;
 }
 
 export interface ListQuery {
@@ -178,6 +181,7 @@ export class ReportJobsService {
       payload: toStatusPayload(job, mapping),
       mapping,
       retryAfterSeconds: mapping.inProgress ? retryAfterSeconds(job, now, this.env.WORKER_CONCURRENCY) : undefined,
+      version: jobVersion(job, mapping),
     };
   }
 

@@ -400,7 +400,7 @@ export class ReportsController {
   }
 }
 
-function checkInstanceId(instanceId: string): void {
+export function checkInstanceId(instanceId: string): void {
   if (!INSTANCE_ID.test(instanceId)) {
     throw new ProblemException(400, 'instanceId must be a lowercase UUID as returned by POST /api/jobs/reports.');
   }

@@ -100,12 +100,13 @@ export class ReportJobProcessor implements OnModuleInit {
     const limitSeconds = this.timeouts[input.operation] ?? this.env.JOB_TIMEOUT_SECONDS;
     const timeLimit = AbortSignal.timeout(limitSeconds * 1000);
     const signal = AbortSignal.any([shutdownSignal, timeLimit]);
+    let reports = 0;
     try {
       const result = await handler.run(input, {
         signal,
         attempt,
         reportProgress: (percent, message) => {
-          const progress: ReportProgress = { progress: percent, message, updatedAt: Date.now() };
+          const progress: ReportProgress = { progress: percent, message, updatedAt: Date.now(), sequence: ++reports };
           return job.updateProgress(progress);
         },
       });

@@ -1,0 +1,109 @@
+import { Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
+import { QueueEvents, QueueKeys } from 'bullmq';
+import type { Redis } from 'ioredis';
+import { Environment } from '@report-jobs/config';
+import { REPORTS_QUEUE } from '@report-jobs/contract';
+import { createWorkerConnection } from '@report-jobs/queue';
+
+/** The queue events that say a job changed: its state, its attempt or its progress. */
+export const JOB_CHANGE_EVENTS = [
+  'active',
+  'progress',
+  'completed',
+  'failed',
+  'delayed',
+  'waiting',
+  'stalled',
+  'retries-exhausted',
+  'removed',
+] as const;
+export type JobChangeEvent = (typeof JOB_CHANGE_EVENTS)[number];
+
+export type JobChangeListener = (event: JobChangeEvent) => void;
+
+/**
+ * The API process's one reader of the queue's event stream, shared by everything that
+ * waits on jobs (Prefer: wait, event streams): one Redis connection per process, however
+ * many requests listen. Events are hints only, since the stream is trimmed and reading it
+ * is best-effort: listeners read the job itself when woken.
+ *
+ * The reader starts with the app, from the stream's last entry at that moment rather than
+ * from "$" (whatever comes after the read is issued): with "$", an event added between a
+ * listener's check of its job and the reader's first read was never seen, and the first
+ * Prefer: wait after a start could wait out its whole time. `whenLive()` says when every
+ * event from then on will be read.
+ */
+@Injectable()
+export class QueueEventsFeed implements OnApplicationBootstrap, OnApplicationShutdown {
+  private readonly logger = new Logger(QueueEventsFeed.name);
+  private readonly listeners = new Map<string, Set<JobChangeListener>>();
+  private readonly live: Promise<void>;
+  private markLive!: () => void;
+  private connection?: Redis;
+  private events?: QueueEvents;
+  private closed = false;
+
+  constructor(private readonly env: Environment) {
+    this.live = new Promise((resolve) => (this.markLive = resolve));
+  }
+
+  /**
+   * Starts reading in the app's own async context, never a request's: every event read
+   * would otherwise be traced and logged as part of that request. Not awaited, so that an
+   * API whose Redis is down still starts (and says so on its readiness probe).
+   */
+  onApplicationBootstrap(): void {
+    this.start().catch((error: unknown) => {
+      // A shutdown while Redis was still out of reach ends the wait for it: no fault.
+      if (!this.closed) this.logger.error(`Queue events reader failed to start: ${String(error)}`);
+    });
+  }
+
+  /** Resolves once every event added to the stream from now on will reach the listeners. */
+  whenLive(): Promise<void> {
+    return this.live;
+  }
+
+  /** Calls `listener` on every change event of the job until the returned function is called. */
+  subscribe(jobId: string, listener: JobChangeListener): () => void {
+    let listeners = this.listeners.get(jobId);
+    if (!listeners) this.listeners.set(jobId, (listeners = new Set()));
+    listeners.add(listener);
+    return () => {
+      listeners.delete(listener);
+      if (listeners.size === 0 && this.listeners.get(jobId) === listeners) this.listeners.delete(jobId);
+    };
+  }
+
+  private async start(): Promise<void> {
+    const connection = createWorkerConnection(this.env.REDIS_URL);
+    connection.on('error', (error) => this.logger.warn(`Redis connection: ${error.message}`));
+    this.connection = connection;
+    // Waits for Redis if it is down (the connection queues the command until it is up).
+    const startId = await this.lastEntryId(connection);
+    if (this.closed) return;
+    const events = new QueueEvents(REPORTS_QUEUE, { connection, lastEventId: startId });
+    events.on('error', (error) => this.logger.warn(`Queue events: ${error.message}`));
+    for (const event of JOB_CHANGE_EVENTS) {
+      events.on(event, ({ jobId }: { jobId?: string }) => {
+        if (jobId) this.listeners.get(jobId)?.forEach((listener) => listener(event));
+      });
+    }
+    this.events = events;
+    this.markLive();
+  }
+
+  /** The id of the stream's newest entry ('0-0' when it has none): the reader goes on from there. */
+  private async lastEntryId(connection: Redis): Promise<string> {
+    // The queue's default 'bull' prefix, as the job store's Queue uses.
+    const key = new QueueKeys().toKey(REPORTS_QUEUE, 'events');
+    const newest = await connection.xrevrange(key, '+', '-', 'COUNT', 1);
+    return newest[0]?.[0] ?? '0-0';
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    this.closed = true;
+    await this.events?.close().catch(() => undefined);
+    this.connection?.disconnect();
+  }
+}
