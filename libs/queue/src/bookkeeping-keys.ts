@@ -2,8 +2,13 @@ import type { Queue } from 'bullmq';
 
 /**
  * Keys the service keeps beside BullMQ's own, under the queue's prefix so that they
- * live (and are cleared) with the queue, and share its hash tag on Redis Cluster. Job ids
- * are UUIDs and never contain ':', so none of these can collide with a job's key.
+ * live (and are cleared) with the queue, and share its hash tag on Redis Cluster: a script
+ * may then touch them together with the queue's keys. Job ids are UUIDs and never contain
+ * ':', so none of these can collide with a job's key.
+ *
+ * With several shards (queue-shards.ts), a job's own records (gone record, index entries)
+ * are under its shard's prefix; the service-wide ones (secret, rate counts, sweep lease,
+ * shard count, cancel channel) are those of shard 0, the home shard.
  */
 export interface BookkeepingKeys {
   /** Hash left where a job was once it is purged or expired (see gone-record.ts). */
@@ -16,8 +21,17 @@ export interface BookkeepingKeys {
   secret: string;
   /** Held by the one worker that sweeps retention at a time. */
   sweepLease: string;
-  /** Pub/sub channel that carries cancellation requests to the worker running the job. */
+  /**
+   * Pub/sub channel that carries cancellation requests to the worker running the job. A
+   * channel is no key: on a cluster, PUBLISH reaches subscribers on every node.
+   */
   cancelChannel: string;
+  /** Requests of one principal in one rate-limit window, shared by the API replicas. */
+  rateCount(bucket: string, principal: string, windowStart: number): string;
+  /** The number of shards the deployment's jobs are spread over (shard-count.ts). */
+  shardCount: string;
+  /** Never stored: readiness deletes it, a write that proves the shard's master accepts writes. */
+  readinessProbe: string;
 }
 
 export function bookkeepingKeys(queue: Pick<Queue, 'toKey'>): BookkeepingKeys {
@@ -28,6 +42,9 @@ export function bookkeepingKeys(queue: Pick<Queue, 'toKey'>): BookkeepingKeys {
     secret: queue.toKey('rj:secret'),
     sweepLease: queue.toKey('rj:sweep-lease'),
     cancelChannel: queue.toKey('rj:cancel'),
+    rateCount: (bucket, principal, windowStart) => queue.toKey(`rj:rate:${bucket}:${principal}:${windowStart}`),
+    shardCount: queue.toKey('rj:shards'),
+    readinessProbe: queue.toKey('rj:ready'),
   };
 }
 

@@ -1,4 +1,8 @@
 export * from './redis-connections';
+export * from './key-slot';
+export * from './queue-shards';
+export * from './shard-count';
+export * from './replica-ack';
 export * from './bookkeeping-keys';
 export * from './gone-record';
 export * from './job-lifecycle';
@@ -6,3 +10,4 @@ export * from './job-snapshot.reader';
 export * from './queue-counts.reader';
 export * from './redis-errors';
 export * from './eviction-policy';
+export * from './shard-handles';

@@ -18,7 +18,7 @@ export class HealthController {
   }
 
   @Get('ready')
-  @ApiOperation({ summary: 'Readiness: Redis answers within a second' })
+  @ApiOperation({ summary: "Readiness: every shard's Redis master accepts a write within a second" })
   @ApiOkResponse({ schema: { example: { status: 'ok', redis: 'up' } } })
   @ApiServiceUnavailableResponse({ description: 'Redis is unreachable (problem+json).' })
   async ready(): Promise<{ status: 'ok'; redis: 'up' }> {

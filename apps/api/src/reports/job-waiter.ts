@@ -1,22 +1,28 @@
 import { BeforeApplicationShutdown, Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
 import { QueueEvents } from 'bullmq';
-import type { Redis } from 'ioredis';
 import { AsyncResource } from 'node:async_hooks';
 import { Environment } from '@report-jobs/config';
 import { REPORTS_QUEUE } from '@report-jobs/contract';
-import { createWorkerConnection } from '@report-jobs/queue';
+import { createRedisClient, QueueShards, type QueueShard, type RedisClient } from '@report-jobs/queue';
+
+/** One shard's event reader and its connection (a blocking read holds a connection of its own). */
+interface ShardEvents {
+  events: QueueEvents;
+  connection: RedisClient;
+}
 
 /**
  * Lets requests with `Prefer: wait=N` wait for a job to finish. One QueueEvents reader
- * per API process serves every waiting request, so waiting ties up no Redis connection
- * per request. Events only wake a waiter early: the answer is always read from the job
- * itself afterwards, since the event stream is best-effort.
+ * per shard and API process serves every waiting request, so waiting ties up no Redis
+ * connection per request; a shard's reader starts with the first wait for one of its
+ * jobs. Events only wake a waiter early: the answer is always read from the job itself
+ * afterwards, since the event stream is best-effort.
  */
 @Injectable()
 export class JobWaiter implements BeforeApplicationShutdown, OnApplicationShutdown {
   private readonly logger = new Logger(JobWaiter.name);
-  private events?: QueueEvents;
-  private connection?: Redis;
+  private readonly shards: QueueShards;
+  private readonly readers = new Map<number, ShardEvents>();
   private closing = false;
   private readonly waiting = new Map<string, Set<() => void>>();
   /**
@@ -24,9 +30,11 @@ export class JobWaiter implements BeforeApplicationShutdown, OnApplicationShutdo
    * runs in the context of the app's start, not of that request, or every event it reads
    * afterwards would be traced (and logged) as part of that long-gone request.
    */
-  private readonly startOutsideRequest = AsyncResource.bind(() => this.start());
+  private readonly startOutsideRequest = AsyncResource.bind((shard: QueueShard) => this.start(shard));
 
-  constructor(private readonly env: Environment) {}
+  constructor(private readonly env: Environment) {
+    this.shards = QueueShards.fromEnvironment(env);
+  }
 
   /** The wait this request may have, in ms: its Prefer: wait, bounded by MAX_PREFER_WAIT_SECONDS. */
   allowedWaitMs(preferredSeconds: number | undefined): number {
@@ -41,7 +49,7 @@ export class JobWaiter implements BeforeApplicationShutdown, OnApplicationShutdo
    */
   async waitForEnd(instanceId: string, ms: number, hasEnded: () => Promise<boolean>): Promise<void> {
     if (ms <= 0 || this.closing) return;
-    this.startOutsideRequest();
+    this.startOutsideRequest(this.shards.forJob(instanceId));
     await new Promise<void>((resolve) => {
       const done = () => {
         clearTimeout(timer);
@@ -60,19 +68,18 @@ export class JobWaiter implements BeforeApplicationShutdown, OnApplicationShutdo
     });
   }
 
-  private start(): void {
-    if (!this.events) {
-      const connection = createWorkerConnection(this.env.REDIS_URL);
-      connection.on('error', (error) => this.logger.warn(`Redis connection: ${error.message}`));
-      this.connection = connection;
-      // Only events from now on matter: a finished job is seen by the read before waiting.
-      this.events = new QueueEvents(REPORTS_QUEUE, { connection, lastEventId: '$' });
-      this.events.on('error', (error) => this.logger.warn(`Queue events: ${error.message}`));
-      const wake = ({ jobId }: { jobId: string }) => this.waiting.get(jobId)?.forEach((done) => done());
-      this.events.on('completed', wake);
-      this.events.on('failed', wake);
-      this.events.on('removed', wake);
-    }
+  private start(shard: QueueShard): void {
+    if (this.readers.has(shard.index)) return;
+    const connection = createRedisClient(this.env, 'worker', { name: 'api-events' });
+    connection.on('error', (error: Error) => this.logger.warn(`Redis connection: ${error.message}`));
+    // Only events from now on matter: a finished job is seen by the read before waiting.
+    const events = new QueueEvents(REPORTS_QUEUE, { connection, prefix: shard.prefix, lastEventId: '$' });
+    events.on('error', (error) => this.logger.warn(`Queue events: ${error.message}`));
+    const wake = ({ jobId }: { jobId: string }) => this.waiting.get(jobId)?.forEach((done) => done());
+    events.on('completed', wake);
+    events.on('failed', wake);
+    events.on('removed', wake);
+    this.readers.set(shard.index, { events, connection });
   }
 
   /**
@@ -86,7 +93,11 @@ export class JobWaiter implements BeforeApplicationShutdown, OnApplicationShutdo
   }
 
   async onApplicationShutdown(): Promise<void> {
-    await this.events?.close().catch(() => undefined);
-    this.connection?.disconnect();
+    await Promise.all(
+      [...this.readers.values()].map(async ({ events, connection }) => {
+        await events.close().catch(() => undefined);
+        connection.disconnect();
+      }),
+    );
   }
 }
