@@ -71,17 +71,25 @@ async function whenReady(app: AppProcess, what: string): Promise<AppProcess> {
   return app;
 }
 
-export async function startApi(redisUrl: string, env: Record<string, string> = {}): Promise<AppProcess> {
+/**
+ * Where the apps find Redis: a REDIS_URL, or the variables of another mode (for example
+ * REDIS_CLUSTER_NODES and QUEUE_PREFIX, or REDIS_SENTINELS and REDIS_SENTINEL_MASTER).
+ */
+export type RedisSettings = string | Record<string, string>;
+
+const redisEnv = (redis: RedisSettings): Record<string, string> => (typeof redis === 'string' ? { REDIS_URL: redis } : redis);
+
+export async function startApi(redis: RedisSettings, env: Record<string, string> = {}): Promise<AppProcess> {
   const [port, metricsPort] = [await freePort(), await freePort()];
   // A free metrics port too: several APIs (of this or other suites) would collide on the default one.
-  const defaults = { REDIS_URL: redisUrl, PORT: String(port), METRICS_PORT: String(metricsPort), HOST: '127.0.0.1', ALLOW_ANONYMOUS: 'true' };
+  const defaults = { ...redisEnv(redis), PORT: String(port), METRICS_PORT: String(metricsPort), HOST: '127.0.0.1', ALLOW_ANONYMOUS: 'true' };
   const merged = { ...defaults, ...env };
   const app = run(API_MAIN, merged, `http://127.0.0.1:${port}`, `http://127.0.0.1:${merged.METRICS_PORT}/metrics`);
   return whenReady(app, 'the API');
 }
 
-export async function startWorker(redisUrl: string, env: Record<string, string> = {}): Promise<AppProcess> {
+export async function startWorker(redis: RedisSettings, env: Record<string, string> = {}): Promise<AppProcess> {
   const port = await freePort();
-  const app = run(WORKER_MAIN, { REDIS_URL: redisUrl, WORKER_HEALTH_PORT: String(port), ...env }, `http://127.0.0.1:${port}`, `http://127.0.0.1:${port}/metrics`);
+  const app = run(WORKER_MAIN, { ...redisEnv(redis), WORKER_HEALTH_PORT: String(port), ...env }, `http://127.0.0.1:${port}`, `http://127.0.0.1:${port}/metrics`);
   return whenReady(app, 'a worker');
 }

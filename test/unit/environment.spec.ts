@@ -1,11 +1,14 @@
-import { environmentVariableNames, InvalidEnvironmentError, operationTimeouts, validateEnvironment } from '@report-jobs/config';
+import { environmentVariableNames, InvalidEnvironmentError, operationTimeouts, redisTarget, validateEnvironment } from '@report-jobs/config';
 
 describe('validateEnvironment', () => {
   it('applies the documented defaults', () => {
     const env = validateEnvironment({});
+    expect(redisTarget(env)).toEqual({ mode: 'standalone', url: 'redis://localhost:6379' });
     expect(env).toMatchObject({
       PORT: 3000,
-      REDIS_URL: 'redis://localhost:6379',
+      QUEUE_PREFIX: 'bull',
+      QUEUE_SHARDS: 1,
+      REDIS_MIN_REPLICAS_ACK: 0,
       TRUST_PROXY: false,
       JOB_ATTEMPTS: 3,
       JOB_BACKOFF_MS: 1000,

@@ -63,9 +63,15 @@ export class Environment {
   @IsString()
   HOST = '0.0.0.0';
 
-  /** One Redis server; the default applies when neither REDIS_CLUSTER_NODES nor REDIS_SENTINELS is set. */
+  /**
+   * One Redis server. Without a default here (DEFAULT_REDIS_URL applies when no mode is
+   * set), so that a value seen is one given, and can be told apart from REDIS_CLUSTER_NODES
+   * or REDIS_SENTINELS given beside it.
+   */
+  @Transform(toOptionalString)
+  @IsOptional()
   @IsUrl({ protocols: ['redis', 'rediss'], require_tld: false, require_protocol: true })
-  REDIS_URL = 'redis://localhost:6379';
+  REDIS_URL?: string;
 
   /**
    * Seed nodes of a Redis Cluster, `host:port,host:port,…`; entries may be written as
@@ -380,6 +386,7 @@ export class Environment {
 
 /** Variables without a default (so absent from `new Environment()`). */
 const OPTIONAL_VARIABLES = [
+  'REDIS_URL',
   'REDIS_CLUSTER_NODES',
   'REDIS_SENTINELS',
   'REDIS_SENTINEL_MASTER',
@@ -443,7 +450,7 @@ export function validateEnvironment(raw: Record<string, unknown>): Environment {
       `Invalid environment:\n  METRICS_PORT=${environment.METRICS_PORT} must differ from PORT (metrics are not served on the public port)`,
     );
   }
-  const problems = [...operationTimeoutProblems(environment), ...redisProblems(environment, raw)];
+  const problems = [...operationTimeoutProblems(environment), ...redisProblems(environment)];
   if (problems.length > 0) {
     throw new InvalidEnvironmentError(`Invalid environment:\n${problems.map((line) => `  ${line}`).join('\n')}`);
   }
@@ -455,11 +462,9 @@ export function validateEnvironment(raw: Record<string, unknown>): Environment {
  * and REDIS_SENTINELS, a Sentinel setting without its pair, a malformed node list, a
  * prefix without a hash tag on a cluster, shards where they buy nothing.
  */
-function redisProblems(environment: Environment, raw: Record<string, unknown>): string[] {
+function redisProblems(environment: Environment): string[] {
   const problems: string[] = [];
-  const chosen = (['REDIS_URL', 'REDIS_CLUSTER_NODES', 'REDIS_SENTINELS'] as const).filter(
-    (name) => typeof raw[name] === 'string' && (raw[name] as string).trim() !== '',
-  );
+  const chosen = (['REDIS_URL', 'REDIS_CLUSTER_NODES', 'REDIS_SENTINELS'] as const).filter((name) => environment[name] !== undefined);
   if (chosen.length > 1) {
     problems.push(`${chosen.join(' and ')} are all set: set exactly one of REDIS_URL, REDIS_CLUSTER_NODES, REDIS_SENTINELS`);
   }

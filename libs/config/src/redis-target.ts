@@ -24,9 +24,12 @@ export type RedisTarget =
 
 export type RedisMode = RedisTarget['mode'];
 
-/** The variables that choose the Redis; REDIS_URL has a default, used when neither of the others is set. */
+/** The Redis used when the environment names none. */
+export const DEFAULT_REDIS_URL = 'redis://localhost:6379';
+
+/** The variables that choose the Redis; without any of them, DEFAULT_REDIS_URL. */
 export interface RedisTargetSettings {
-  REDIS_URL: string;
+  REDIS_URL?: string;
   REDIS_CLUSTER_NODES?: string;
   REDIS_SENTINELS?: string;
   REDIS_SENTINEL_MASTER?: string;
@@ -47,7 +50,7 @@ export function redisTarget(settings: RedisTargetSettings): RedisTarget {
       return { mode: 'sentinel', sentinels: nodes, masterName: settings.REDIS_SENTINEL_MASTER!, credentials };
     }
     default:
-      return { mode: 'standalone', url: settings.REDIS_URL };
+      return { mode: 'standalone', url: settings.REDIS_URL ?? DEFAULT_REDIS_URL };
   }
 }
 
