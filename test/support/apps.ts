@@ -62,14 +62,16 @@ function run(main: string, env: Record<string, string>, url: string, metricsUrl:
   };
 }
 
-async function whenReady(app: AppProcess, what: string): Promise<AppProcess> {
-  await waitFor(`${what} to be ready`, async () => {
+async function whenAnswering(app: AppProcess, what: string, probe: 'live' | 'ready'): Promise<AppProcess> {
+  await waitFor(`${what} to be ${probe}`, async () => {
     if (app.child.exitCode !== null) throw new Error(`${what} exited with code ${app.child.exitCode}`);
-    const response = await fetch(`${app.url}/health/ready`);
+    const response = await fetch(`${app.url}/health/${probe}`);
     return response.status === 200;
   });
   return app;
 }
+
+const whenReady = (app: AppProcess, what: string) => whenAnswering(app, what, 'ready');
 
 /**
  * Where the apps find Redis: a REDIS_URL, or the variables of another mode (for example
@@ -80,12 +82,20 @@ export type RedisSettings = string | Record<string, string>;
 const redisEnv = (redis: RedisSettings): Record<string, string> => (typeof redis === 'string' ? { REDIS_URL: redis } : redis);
 
 export async function startApi(redis: RedisSettings, env: Record<string, string> = {}): Promise<AppProcess> {
+  return whenReady(await runApi(redis, env), 'the API');
+}
+
+/** Starts the API and waits until it answers, ready or not (for tests of an API that must not become ready). */
+export async function startApiAnswering(redis: RedisSettings, env: Record<string, string> = {}): Promise<AppProcess> {
+  return whenAnswering(await runApi(redis, env), 'the API', 'live');
+}
+
+async function runApi(redis: RedisSettings, env: Record<string, string>): Promise<AppProcess> {
   const [port, metricsPort] = [await freePort(), await freePort()];
   // A free metrics port too: several APIs (of this or other suites) would collide on the default one.
   const defaults = { ...redisEnv(redis), PORT: String(port), METRICS_PORT: String(metricsPort), HOST: '127.0.0.1', ALLOW_ANONYMOUS: 'true' };
   const merged = { ...defaults, ...env };
-  const app = run(API_MAIN, merged, `http://127.0.0.1:${port}`, `http://127.0.0.1:${merged.METRICS_PORT}/metrics`);
-  return whenReady(app, 'the API');
+  return run(API_MAIN, merged, `http://127.0.0.1:${port}`, `http://127.0.0.1:${merged.METRICS_PORT}/metrics`);
 }
 
 export async function startWorker(redis: RedisSettings, env: Record<string, string> = {}): Promise<AppProcess> {

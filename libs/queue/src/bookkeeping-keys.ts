@@ -6,9 +6,10 @@ import type { Queue } from 'bullmq';
  * may then touch them together with the queue's keys. Job ids are UUIDs and never contain
  * ':', so none of these can collide with a job's key.
  *
- * With several shards (queue-shards.ts), a job's own records (gone record, index entries)
- * are under its shard's prefix; the service-wide ones (secret, rate counts, sweep lease,
- * shard count, cancel channel) are those of shard 0, the home shard.
+ * With several shards (queue-shards.ts), what concerns a job (its gone record, index
+ * entries, the channel its cancellation goes out on) is under its shard's prefix; the
+ * service-wide keys (secret, rate counts, sweep lease, shard count) are those of shard 0,
+ * the home shard.
  */
 export interface BookkeepingKeys {
   /** Hash left where a job was once it is purged or expired (see gone-record.ts). */

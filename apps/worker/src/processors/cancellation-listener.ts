@@ -9,9 +9,11 @@ import { TerminationRequests } from './termination-requests';
 /**
  * Carries a client's termination request to the worker process that runs the job: the
  * API publishes it on a Redis channel every worker listens to, and the one holding the
- * job aborts it (BullMQ can cancel a job only inside the process that runs it). One
- * channel serves every shard; on a Redis Cluster, a message published on any node reaches
- * subscribers on every node, and the client re-subscribes on another node if its own fails.
+ * job aborts it (BullMQ can cancel a job only inside the process that runs it). Each
+ * shard has its channel (the terminate script publishes on its job's shard); a worker
+ * listens to all of them on one connection. On a Redis Cluster, a message published on
+ * any node reaches subscribers on every node, and the client re-subscribes on another
+ * node if its own fails.
  */
 @Injectable()
 export class CancellationListener implements OnApplicationBootstrap, OnApplicationShutdown {
@@ -30,7 +32,7 @@ export class CancellationListener implements OnApplicationBootstrap, OnApplicati
     this.subscriber = createRedisClient(this.env, 'worker', { name: 'worker-cancellations' });
     this.subscriber.on('error', (error: Error) => this.logger.warn(`Redis connection: ${error.message}`));
     this.subscriber.on('message', (_channel: string, message: string) => this.onRequest(message));
-    await this.subscriber.subscribe(this.workerQueue.home.keys.cancelChannel);
+    await this.subscriber.subscribe(...this.workerQueue.handles.map((handle) => handle.keys.cancelChannel));
   }
 
   private onRequest(message: string): void {
