@@ -8,10 +8,13 @@
  * replica of the new master (as a supervisor would); with two, the other replica follows
  * the new master by itself. The stream goes on for 3 s of 202s after that. Then every
  * acknowledged job's status is read: a 404 is a job that got a 202 and was lost with the
- * master. Three set-ups: acknowledgement off with one replica, on with one, on with two.
+ * master. Set-ups: acknowledgement off and on with one replica, on with two; and off and
+ * on with one replica that lags: it is stalled (SIGSTOP) for a second before the master
+ * dies and resumes right after, as a replica behind a network hiccup or a slow disk would
+ * be, so that the master holds a second of writes no replica has.
  *
  *   npm run build
- *   node --disable-warning=MODULE_TYPELESS_PACKAGE_JSON bench/redis-failover.mjs [--runs 3]
+ *   node --disable-warning=MODULE_TYPELESS_PACKAGE_JSON bench/redis-failover.mjs [--runs 3] [--lagging both|no|only]
  */
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -22,7 +25,9 @@ import { startRedisSentinel } from '../test/support/redis-sentinel.ts';
 import { startBuiltApp } from './lib/built-apps.mjs';
 import { stopAll } from './lib/processes.mjs';
 
-const { values } = parseArgs({ options: { runs: { type: 'string', default: '3' }, lanes: { type: 'string', default: '8' } } });
+const { values } = parseArgs({
+  options: { runs: { type: 'string', default: '3' }, lanes: { type: 'string', default: '8' }, lagging: { type: 'string', default: 'both' } },
+});
 const runs = Number(values.runs);
 const lanes = Number(values.lanes);
 const logDir = mkdtempSync(join(tmpdir(), 'report-jobs-failover-'));
@@ -42,11 +47,11 @@ async function submit(url, body) {
   }
 }
 
-async function failoverRun({ ack, replicas }, run) {
+async function failoverRun({ ack, replicas, lagMs = 0 }, run) {
   const sentinel = await startRedisSentinel({ downAfterMs: 2000, replicas });
   try {
     const redisEnv = { REDIS_SENTINELS: sentinel.sentinels, REDIS_SENTINEL_MASTER: sentinel.masterName, WORKER_LOCK_DURATION_MS: '2000' };
-    const tag = `ack${ack}-replicas${replicas}-run${run}`;
+    const tag = `ack${ack}-replicas${replicas}-lag${lagMs}-run${run}`;
     const api = await startBuiltApp('api', { ...redisEnv, REDIS_MIN_REPLICAS_ACK: String(ack) }, { name: `api-${tag}`, logDir });
     await Promise.all([1, 2].map((i) => startBuiltApp('worker', redisEnv, { name: `worker-${i}-${tag}`, logDir })));
 
@@ -58,8 +63,14 @@ async function failoverRun({ ack, replicas }, run) {
     const running = Array.from({ length: lanes }, (_, lane) => stream(lane));
     await sleep(3_000);
     const master = await sentinel.currentMaster();
+    const lagging = sentinel.dataNodes.find((node) => node !== master);
+    if (lagMs > 0) {
+      lagging.pause();
+      await sleep(lagMs);
+    }
     const killedAt = Date.now();
     await master.kill();
+    if (lagMs > 0) lagging.resume();
     await sentinel.awaitFailover(master);
     const promotedAt = Date.now();
     if (replicas === 1) await sentinel.restartAsReplica(master);
@@ -81,6 +92,7 @@ async function failoverRun({ ack, replicas }, run) {
     return {
       ack,
       replicas,
+      lagMs,
       run,
       promotedMs: promotedAt - killedAt,
       windowMs: refused.length > 0 ? refused.at(-1).answeredAt - refused[0].sentAt : 0,
@@ -98,12 +110,15 @@ async function failoverRun({ ack, replicas }, run) {
   }
 }
 
-const results = [];
-for (const setup of [
+const SETUPS = [
   { ack: 0, replicas: 1 },
   { ack: 1, replicas: 1 },
   { ack: 1, replicas: 2 },
-]) {
+  { ack: 0, replicas: 1, lagMs: 1000 },
+  { ack: 1, replicas: 1, lagMs: 1000 },
+].filter((setup) => values.lagging === 'both' || (values.lagging === 'only') === Boolean(setup.lagMs));
+const results = [];
+for (const setup of SETUPS) {
   for (let run = 1; run <= runs; run++) {
     const result = await failoverRun(setup, run);
     results.push(result);
@@ -111,13 +126,13 @@ for (const setup of [
   }
 }
 console.log(
-  '| REDIS_MIN_REPLICAS_ACK | replicas | run | replica promoted after kill | 503 window | first 202 after kill | ' +
+  '| REDIS_MIN_REPLICAS_ACK | replicas | replica stalled before the kill | run | replica promoted after kill | 503 window | first 202 after kill | ' +
     'jobs acknowledged (in the second around the kill) | refused (of them "may have been queued") | acknowledged jobs lost |',
 );
-console.log('|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
+console.log('|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
 for (const r of results) {
   console.log(
-    `| ${r.ack} | ${r.replicas} | ${r.run} | ${(r.promotedMs / 1000).toFixed(1)} s | ${(r.windowMs / 1000).toFixed(1)} s | ${(r.firstAcceptedMs / 1000).toFixed(1)} s | ` +
+    `| ${r.ack} | ${r.replicas} | ${r.lagMs ? `${r.lagMs / 1000} s` : '—'} | ${r.run} | ${(r.promotedMs / 1000).toFixed(1)} s | ${(r.windowMs / 1000).toFixed(1)} s | ${(r.firstAcceptedMs / 1000).toFixed(1)} s | ` +
       `${r.acknowledged} (${r.acknowledgedNearKill}) | ${r.refused} (${r.mayExist})${r.otherFailures ? `, ${r.otherFailures} not 503` : ''} | ${r.lost} |`,
   );
 }

@@ -10,7 +10,9 @@
  *    the queues resumed; the clock runs from the resume to the last job's finishedOn,
  *    over all shards, and per shard (the drain time of each, which shows whether the
  *    workers serve the shards evenly).
- * 3. The CPU each master spent in each phase (INFO cpu), which shows where the work went.
+ * 3. The CPU each master spent in each phase (INFO cpu), which shows where the work went,
+ *    and the Redis memory each queued job takes (INFO memory, all masters, before the API
+ *    started and once the jobs were queued).
  *
  *   npm run build
  *   node --disable-warning=MODULE_TYPELESS_PACKAGE_JSON bench/redis-shards.mjs [--seconds 15] [--workers 2]
@@ -45,6 +47,12 @@ async function masterCpu(cluster) {
   return Object.fromEntries(entries);
 }
 
+/** Bytes of Redis memory in use, summed over the masters. */
+async function usedMemory(cluster) {
+  const used = await Promise.all(cluster.masters.map(async (node) => Number(/^used_memory:(\d+)/m.exec(await node.client().info('memory'))[1])));
+  return used.reduce((sum, bytes) => sum + bytes, 0);
+}
+
 const cpuSpent = (before, after) => Object.values(after).map((value, i) => value - Object.values(before)[i]);
 
 async function postLoad(url, duration) {
@@ -66,6 +74,7 @@ async function measure(shardCount) {
   const queues = prefixes.map((prefix) => new Queue('reports', { connection: admin, prefix }));
   try {
     const env = { REDIS_CLUSTER_NODES: cluster.seeds, QUEUE_PREFIX: PREFIX, QUEUE_SHARDS: String(shardCount) };
+    const emptyMemory = await usedMemory(cluster);
     const api = await startBuiltApp('api', env, { name: `api-${shardCount}-shards`, logDir });
     await postLoad(api.url, 2);
     const beforePosts = await masterCpu(cluster);
@@ -75,6 +84,7 @@ async function measure(shardCount) {
 
     const waiting = await Promise.all(queues.map((queue) => admin.llen(queue.keys.wait)));
     const jobs = waiting.reduce((sum, count) => sum + count, 0);
+    const bytesPerJob = Math.round(((await usedMemory(cluster)) - emptyMemory) / jobs);
     await Promise.all(queues.map((queue) => queue.pause()));
     await Promise.all(
       Array.from({ length: workerCount }, (_, i) => startBuiltApp('worker', env, { name: `worker-${shardCount}-shards-${i + 1}`, logDir })),
@@ -101,6 +111,7 @@ async function measure(shardCount) {
       postFailures: post.non2xx + post.errors,
       jobs,
       jobsPerShard: waiting,
+      bytesPerJob,
       workerJobsPerSec: Math.round(jobs / workSeconds),
       drainSeconds: drained.map((value) => Number(value.toFixed(2))),
       masterCpuDuringPosts: cpuSpent(beforePosts, afterPosts).map((value) => Number(value.toFixed(1))),
@@ -120,11 +131,13 @@ for (const shards of [1, 3]) {
   console.error(JSON.stringify(result));
 }
 console.log(`3-master Redis Cluster, ${workerCount} worker process(es) at WORKER_CONCURRENCY 10, POST ${seconds} s at 50 connections\n`);
-console.log('| QUEUE_SHARDS | POST req/s | jobs queued (per shard) | worker jobs/s | drain time per shard | master CPU s during POSTs | during work |');
-console.log('|---:|---:|---:|---:|---:|---:|---:|');
+console.log(
+  '| QUEUE_SHARDS | POST req/s | jobs queued (per shard) | Redis memory per queued job | worker jobs/s | drain time per shard | master CPU s during POSTs | during work |',
+);
+console.log('|---:|---:|---:|---:|---:|---:|---:|---:|');
 for (const r of results) {
   console.log(
-    `| ${r.shards} | ${r.postReqPerSec}${r.postFailures ? ` (${r.postFailures} failed)` : ''} | ${r.jobs} (${r.jobsPerShard.join(' / ')}) | ` +
+    `| ${r.shards} | ${r.postReqPerSec}${r.postFailures ? ` (${r.postFailures} failed)` : ''} | ${r.jobs} (${r.jobsPerShard.join(' / ')}) | ${r.bytesPerJob} B | ` +
       `${r.workerJobsPerSec} | ${r.drainSeconds.map((s) => `${s} s`).join(' / ')} | ${r.masterCpuDuringPosts.join(' / ')} | ${r.masterCpuDuringWork.join(' / ')} |`,
   );
 }

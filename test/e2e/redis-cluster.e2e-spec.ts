@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
 import { API_MAIN, startApi, startApiAnswering, startWorker, type AppProcess } from '../support/apps';
+import { launchBrowser } from '../support/browser';
 import { freePort } from '../support/free-port';
 import { pollUntilDone, postJson, request, type JsonResponse } from '../support/http';
 import { scrape, valueOf } from '../support/metrics';
@@ -9,7 +10,7 @@ import { keySlot, shardIndexOf, shardPrefixes } from '@report-jobs/queue';
 
 const PREFIX = '{report-jobs}';
 const SHARDS = 3;
-const KEYS = { main: 'key-of-main-0001', limited: 'key-of-limited-02' };
+const KEYS = { main: 'key-of-main-0001', limited: 'key-of-limited-02', admin: 'key-of-the-ops-03' };
 const bearer = (key: string) => ({ authorization: `Bearer ${key}` });
 
 // The whole contract on a real Redis Cluster of three masters, the jobs spread over three
@@ -28,6 +29,7 @@ describe('on a Redis Cluster with sharded queues', () => {
     JOB_RETENTION_FAILED_SECONDS: '3',
     MAX_PREFER_WAIT_SECONDS: '5',
     API_KEYS: `main:${KEYS.main},limited:${KEYS.limited}`,
+    ADMIN_API_KEYS: `ops:${KEYS.admin}`,
   };
 
   beforeAll(async () => {
@@ -249,6 +251,24 @@ describe('on a Redis Cluster with sharded queues', () => {
     expect(valueOf(worker, 'report_jobs_redis_up')).toBe(1);
     const completed = await Promise.all(workers.map(async (each) => valueOf(await scrape(each.metricsUrl), 'report_jobs_attempts_total', { operation: 'rebuild-report', outcome: 'completed' }) ?? 0));
     expect(completed.reduce((sum, count) => sum + count, 0)).toBeGreaterThan(30);
+  });
+
+  it('shows each shard as a queue of the dashboard, named by its prefix', async () => {
+    const browser = await launchBrowser();
+    try {
+      const page = await browser.browser.newPage();
+      const board: number[] = [];
+      page.on('response', (response) => response.url().includes('/admin/queues/api/') && board.push(response.status()));
+      await page.authenticate({ username: 'ops', password: KEYS.admin });
+      await page.goto(`${api.url}/admin/queues`, { waitUntil: 'load' });
+      for (const prefix of prefixes) {
+        await page.waitForFunction(`document.body && document.body.innerText.includes(${JSON.stringify(`${prefix}:reports`)})`, { timeout: 15_000 });
+      }
+      expect(board.length).toBeGreaterThan(0);
+      expect(board.every((status) => status === 200)).toBe(true);
+    } finally {
+      await browser.close();
+    }
   });
 
   it('is ready on every shard, and never met a cross-slot or non-local key error', async () => {

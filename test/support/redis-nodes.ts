@@ -21,6 +21,9 @@ export interface RedisNode {
   isRunning(): boolean;
   /** SIGKILL: the crash of a host, with nothing flushed. */
   kill(): Promise<void>;
+  /** SIGSTOP, then SIGCONT: a node that stalls (a slow disk, a network hiccup) and comes back as it was. */
+  pause(): void;
+  resume(): void;
   /** Starts it again as it was first started (plus `extraArgs`), and waits until it answers PING. */
   start(extraArgs?: string[]): Promise<void>;
   /** A client of its own (closed by closeClients). */
@@ -54,6 +57,8 @@ export async function startRedisNode(port: number, args: string[], clients: Redi
       stopping.kill('SIGKILL');
       await exited;
     },
+    pause: () => child?.kill('SIGSTOP'),
+    resume: () => child?.kill('SIGCONT'),
     start: async (extraArgs: string[] = []) => {
       const started = spawn('redis-server', [...args, ...extraArgs], { stdio: 'ignore' });
       child = started;

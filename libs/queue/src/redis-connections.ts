@@ -34,6 +34,8 @@ const OFFLINE_QUEUE: Record<RedisRole, boolean> = { producer: false, worker: tru
 
 /** Reconnects after 200 ms, 400 ms, … then every 2 s, for as long as it takes. */
 const reconnectDelay = (attempt: number) => Math.min(attempt * 200, 2000);
+/** Behind Sentinel, each reconnection asks where the master is: every half second at most, to find a promoted replica soon. */
+const sentinelReconnectDelay = (attempt: number) => Math.min(attempt * 100, 500);
 
 /**
  * The one way the apps connect to Redis: a client for the standalone server
@@ -63,17 +65,20 @@ export function createRedisClient(env: RedisTargetSettings, role: RedisRole, opt
         ...credentialOptions(target.credentials),
         // The sentinels are asked over TLS too when the master is reached over it.
         enableTLSForSentinelMode: target.credentials.tls,
-        // Subscribes to the sentinels' +switch-master, so a failover is followed at once
-        // rather than when the old master's connection finally breaks.
-        failoverDetector: true,
         sentinelRetryStrategy: reconnectDelay,
+        // A failover is followed when the old master's connection breaks: a dead master's
+        // does, and Sentinel closes the clients of a master it demotes. Meanwhile the client
+        // asks the sentinels again at every reconnection, every half second at most, so it
+        // finds the promoted replica soon after the promotion. ioredis' failoverDetector is
+        // left off: its +switch-master listener can cut short a reconnection under way,
+        // which ends the client for good (seen here under load: the API stayed unready).
         // A master demoted to replica refuses writes: reconnect, asking the sentinels anew.
         // A worker's command is then sent again; a producer's fails (503) and the next goes to the new master.
         reconnectOnError: (error) => (error.message.startsWith('READONLY') ? (role === 'worker' ? 2 : 1) : false),
         connectionName,
         enableAutoPipelining: role === 'producer',
         enableOfflineQueue: OFFLINE_QUEUE[role],
-        retryStrategy: reconnectDelay,
+        retryStrategy: sentinelReconnectDelay,
         ...ROLE_OPTIONS[role],
       });
     case 'cluster': {
