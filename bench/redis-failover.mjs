@@ -64,6 +64,7 @@ async function failoverRun({ ack, replicas, lagMs = 0 }, run) {
     await sleep(3_000);
     const master = await sentinel.currentMaster();
     const lagging = sentinel.dataNodes.find((node) => node !== master);
+    const stalledAt = Date.now();
     if (lagMs > 0) {
       lagging.pause();
       await sleep(lagMs);
@@ -99,6 +100,8 @@ async function failoverRun({ ack, replicas, lagMs = 0 }, run) {
       firstAcceptedMs: firstAcceptedAfterKill.sentAt - killedAt,
       acknowledged: acknowledged.length,
       acknowledgedNearKill: acknowledged.filter((answer) => Math.abs(answer.answeredAt - killedAt) < 1_000).length,
+      // Acknowledged while the stalled replica could not have them: lost if the master's host had died.
+      acknowledgedWhileStalled: lagMs > 0 ? acknowledged.filter((answer) => answer.sentAt >= stalledAt && answer.answeredAt <= killedAt).length : undefined,
       refused: refused.length,
       mayExist: refused.filter((answer) => /may have been queued/.test(answer.body?.detail ?? '')).length,
       otherFailures: refused.filter((answer) => answer.status !== 503).length,
@@ -127,13 +130,13 @@ for (const setup of SETUPS) {
 }
 console.log(
   '| REDIS_MIN_REPLICAS_ACK | replicas | replica stalled before the kill | run | replica promoted after kill | 503 window | first 202 after kill | ' +
-    'jobs acknowledged (in the second around the kill) | refused (of them "may have been queued") | acknowledged jobs lost |',
+    'jobs acknowledged (in the second around the kill; while the replica was stalled) | refused (of them "may have been queued") | acknowledged jobs lost |',
 );
 console.log('|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
 for (const r of results) {
   console.log(
     `| ${r.ack} | ${r.replicas} | ${r.lagMs ? `${r.lagMs / 1000} s` : '—'} | ${r.run} | ${(r.promotedMs / 1000).toFixed(1)} s | ${(r.windowMs / 1000).toFixed(1)} s | ${(r.firstAcceptedMs / 1000).toFixed(1)} s | ` +
-      `${r.acknowledged} (${r.acknowledgedNearKill}) | ${r.refused} (${r.mayExist})${r.otherFailures ? `, ${r.otherFailures} not 503` : ''} | ${r.lost} |`,
+      `${r.acknowledged} (${r.acknowledgedNearKill}${r.acknowledgedWhileStalled === undefined ? '' : `; ${r.acknowledgedWhileStalled}`}) | ${r.refused} (${r.mayExist})${r.otherFailures ? `, ${r.otherFailures} not 503` : ''} | ${r.lost} |`,
   );
 }
 console.log(`\nlogs: ${logDir}`);

@@ -38,6 +38,9 @@ describe('classifyRedisError', () => {
     ['a connection closed with commands in flight', new Error('Connection is closed.')],
     ['retries exhausted', named('MaxRetriesPerRequestError', 'Reached the max retries per request limit (which is 1).')],
     ['a connection reset', withCode('ECONNRESET', 'read ECONNRESET')],
+    // ioredis aborts the rest of a pipeline (auto-pipelining: other requests' commands)
+    // whose first replies came before the connection closed: they were sent.
+    ['a pipelined command aborted by the connection closing', named('AbortError', 'Command aborted due to connection close')],
   ])('calls %s unanswered: the command may have run', (_name, error) => {
     expect(classifyRedisError(error)).toBe('no-answer');
   });

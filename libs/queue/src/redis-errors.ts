@@ -53,8 +53,12 @@ const NOT_SENT_MESSAGES = [
  */
 const REDIRECTIONS_PREFIX = 'Too many Cluster redirections. Last error: ';
 const NOT_SENT_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH']);
-/** "Connection is closed." also ends commands that were sent when the connection dropped. */
-const NO_ANSWER_MESSAGES = ['Command timed out', 'Connection is closed.', 'Socket timeout.'];
+/**
+ * "Connection is closed." also ends commands that were sent when the connection dropped;
+ * "Command aborted due to connection close" ends the rest of a pipeline whose first
+ * replies came back before it dropped (auto-pipelining mixes several requests' commands).
+ */
+const NO_ANSWER_MESSAGES = ['Command timed out', 'Connection is closed.', 'Socket timeout.', 'Command aborted due to connection close'];
 const NO_ANSWER_CODES = new Set(['ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'ECONNABORTED']);
 
 interface ErrorLike {
