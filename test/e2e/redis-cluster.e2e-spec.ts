@@ -1,6 +1,8 @@
 import { spawn } from 'node:child_process';
 import { API_MAIN, startApi, startApiAnswering, startWorker, type AppProcess } from '../support/apps';
 import { launchBrowser } from '../support/browser';
+import { randomBytes } from 'node:crypto';
+import { ancestorsOf, SpanKind, startOtlpReceiver, type ReceivedSpan } from '../support/otlp-receiver';
 import { freePort } from '../support/free-port';
 import { pollUntilDone, postJson, request, type JsonResponse } from '../support/http';
 import { scrape, valueOf } from '../support/metrics';
@@ -268,6 +270,43 @@ describe('on a Redis Cluster with sharded queues', () => {
       expect(board.every((status) => status === 200)).toBe(true);
     } finally {
       await browser.close();
+    }
+  });
+
+  it("traces a request's Redis commands on the cluster under the request, also when many arrive together", async () => {
+    const receiver = await startOtlpReceiver();
+    const tracing = { OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url, OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json', OTEL_BSP_SCHEDULE_DELAY: '100' };
+    // The API only: the suite's workers, not traced, may run the job.
+    const traced = await startApi(redisEnv(), { ...policy, ...tracing });
+    try {
+      const caller = () => {
+        const traceId = randomBytes(16).toString('hex');
+        return { traceId, traceparent: `00-${traceId}-${randomBytes(8).toString('hex')}-01` };
+      };
+      const spansOf = (traceId: string) => receiver.spans().filter((span) => span.traceId === traceId);
+      const isRedisCommand = (span: ReceivedSpan) => span.kind === SpanKind.CLIENT && span.attributes['db.system.name'] === 'redis';
+      const submitter = caller();
+      const accepted = await postJson(`${traced.url}/api/jobs/reports`, { customer_id: 'traced', delay_seconds: 0 }, { traceparent: submitter.traceparent });
+      expect(accepted.status).toBe(202);
+      const enqueue = await waitFor('the enqueue span', async () => spansOf(submitter.traceId).find((span) => span.kind === SpanKind.PRODUCER));
+      const server = spansOf(submitter.traceId).find((span) => span.kind === SpanKind.SERVER)!;
+      expect(ancestorsOf(enqueue, spansOf(submitter.traceId))).toContain(server);
+      // The enqueue's own write, sent to the master of the job's shard, sits under the enqueue.
+      await waitFor('the enqueue write span', async () =>
+        spansOf(submitter.traceId).some((span) => isRedisCommand(span) && span.parentSpanId === enqueue.spanId),
+      );
+
+      // Status reads of jobs on every shard, gathered by the cluster client into per-node pipelines.
+      const jobs = await Promise.all(Array.from({ length: 6 }, (_, i) => start({ customer_id: `read-${i}`, delay_seconds: 0 })));
+      const readers = jobs.map(caller);
+      await Promise.all(jobs.map((job, i) => request(`${traced.url}/api/jobs/reports/${job.body.instanceId}`, { headers: { traceparent: readers[i].traceparent } })));
+      for (const reader of readers) {
+        const server = await waitFor('the read span', async () => spansOf(reader.traceId).find((span) => span.kind === SpanKind.SERVER));
+        expect(spansOf(reader.traceId).filter((span) => isRedisCommand(span) && span.parentSpanId === server.spanId).length).toBeGreaterThanOrEqual(1);
+      }
+    } finally {
+      await traced.stop();
+      await receiver.close();
     }
   });
 
