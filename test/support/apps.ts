@@ -99,7 +99,15 @@ async function runApi(redis: RedisSettings, env: Record<string, string>): Promis
 }
 
 export async function startWorker(redis: RedisSettings, env: Record<string, string> = {}): Promise<AppProcess> {
+  return whenReady(await runWorker(redis, env), 'a worker');
+}
+
+/** Starts a worker and waits until it answers, ready or not. */
+export async function startWorkerAnswering(redis: RedisSettings, env: Record<string, string> = {}): Promise<AppProcess> {
+  return whenAnswering(await runWorker(redis, env), 'a worker', 'live');
+}
+
+async function runWorker(redis: RedisSettings, env: Record<string, string>): Promise<AppProcess> {
   const port = await freePort();
-  const app = run(WORKER_MAIN, { ...redisEnv(redis), WORKER_HEALTH_PORT: String(port), ...env }, `http://127.0.0.1:${port}`, `http://127.0.0.1:${port}/metrics`);
-  return whenReady(app, 'a worker');
+  return run(WORKER_MAIN, { ...redisEnv(redis), WORKER_HEALTH_PORT: String(port), ...env }, `http://127.0.0.1:${port}`, `http://127.0.0.1:${port}/metrics`);
 }

@@ -252,9 +252,17 @@ export class JobStore implements OnApplicationShutdown {
    */
   async ping(): Promise<void> {
     if (this.writer.status !== 'ready') throw new ServiceUnavailableError(`Redis is not connected (status ${this.writer.status})`);
-    await this.guard('check Redis', async () => {
-      await Promise.all(this.handles.map(({ keys }) => this.redis.del(keys.readinessProbe)));
-    });
+    try {
+      await this.guard('check Redis', async () => {
+        await Promise.all(this.handles.map(({ keys }) => this.redis.del(keys.readinessProbe)));
+      });
+    } catch (error) {
+      if (error instanceof ServiceUnavailableError) throw error;
+      // Not an outage but a Redis the API cannot use (a cluster node behind REDIS_URL answers
+      // MOVED): not ready all the same.
+      this.logger.error(`Redis cannot be used: ${error instanceof Error ? error.message : error}`);
+      throw new ServiceUnavailableError('Redis cannot be used');
+    }
   }
 
   async onApplicationShutdown(): Promise<void> {

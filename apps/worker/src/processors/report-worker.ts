@@ -113,13 +113,14 @@ export class ReportWorker implements OnApplicationBootstrap, BeforeApplicationSh
   /**
    * Consuming every shard, not closing, and both connections up: the one for commands and
    * each Worker's blocking connection, the one that waits for jobs (after a Redis restart
-   * or a failover it must reconnect too, or the worker would never see a job again).
+   * or a failover it must reconnect too, or the worker would never see a job again); and
+   * the master of every shard accepts writes.
    */
-  isReady(): boolean {
-    return (
+  async isReady(): Promise<boolean> {
+    const consuming =
       this.connection.status === 'ready' &&
-      this.workers.every((worker, shard) => worker.isRunning() && !worker.closing && this.blockingClients[shard]?.status === 'ready')
-    );
+      this.workers.every((worker, shard) => worker.isRunning() && !worker.closing && this.blockingClients[shard]?.status === 'ready');
+    return consuming && (await this.workerQueue.writable());
   }
 
   /** Fires the cancellation of a job running in this process; false when it does not run here. */

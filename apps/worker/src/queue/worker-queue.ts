@@ -96,6 +96,22 @@ export class WorkerQueue implements OnApplicationShutdown {
   }
 
   /**
+   * Whether the master of every shard accepts a write within `timeoutMs`: a replica or a
+   * demoted master refuses it, and a cluster node behind REDIS_URL answers MOVED. This
+   * connection waits through outages, hence the deadline.
+   */
+  async writable(timeoutMs = 1000): Promise<boolean> {
+    if (this.redis.status !== 'ready') return false;
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<boolean>((resolve) => (timer = setTimeout(resolve, timeoutMs, false)));
+    const probe = Promise.all(this.handles.map(({ keys }) => this.redis.del(keys.readinessProbe))).then(
+      () => true,
+      () => false,
+    );
+    return Promise.race([probe, deadline]).finally(() => clearTimeout(timer));
+  }
+
+  /**
    * Jobs per state over all shards and the age of the next in line, for the metrics.
    * Refused at once while disconnected: this connection would otherwise hold the command
    * until Redis is back.
