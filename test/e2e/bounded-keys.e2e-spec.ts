@@ -106,9 +106,15 @@ describe('keys in Redis after every lifecycle', () => {
     const afterLarge = await keyspace();
 
     // Keys that stay for good, the same after either run: BullMQ's queue metadata, events
-    // stream and id counter, and the idempotency secret.
+    // stream and id counter, the idempotency secret, and the shard count of the deployment.
     const lasting = (keys: Map<string, number>) => [...keys].filter(([, ttl]) => ttl === -1).map(([key]) => key);
-    expect(lasting(afterSmall)).toEqual(['bull:reports:events', 'bull:reports:id', 'bull:reports:meta', 'bull:reports:rj:secret']);
+    expect(lasting(afterSmall)).toEqual([
+      'bull:reports:events',
+      'bull:reports:id',
+      'bull:reports:meta',
+      'bull:reports:rj:secret',
+      'bull:reports:rj:shards',
+    ]);
     expect(lasting(afterLarge)).toEqual(lasting(afterSmall));
     // Every other key expires by itself and comes from a fixed family: BullMQ's stalled-check
     // marker, the sweep lease, and each tenant's rate-limit counts of the current minute windows.

@@ -72,7 +72,7 @@ export class JobStore implements OnApplicationShutdown {
     this.handles = this.open(this.redis);
     this.writer = env.REDIS_MIN_REPLICAS_ACK > 0 ? this.connect('api-writes') : this.redis;
     this.writeHandles = this.writer === this.redis ? this.handles : this.open(this.writer);
-    // Checked on every (re)connection; requests wait for the first check (see guard).
+    // Checked as soon as Redis is reachable (again after a failed check); requests wait for it (see guard).
     this.redis.on('ready', () => void this.verifiedShardCount().catch(() => undefined));
   }
 
