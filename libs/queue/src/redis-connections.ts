@@ -44,6 +44,15 @@ const sentinelReconnectDelay = (attempt: number) => Math.min(attempt * 100, 500)
  * behaviour of its role. Every Redis user creates its connection here; BullMQ accepts
  * either kind of client as its `connection`. Attach an 'error' listener: without one an
  * outage crashes the process.
+ *
+ *   const redis = createRedisClient(env, 'worker', { name: 'worker-deliveries' });
+ *   redis.on('error', (error: Error) => logger.warn(`Redis connection: ${error.message}`));
+ *   const queue = new Queue('deliveries', { connection: redis, prefix: env.QUEUE_PREFIX });
+ *
+ * Keys: a queue of its own takes QUEUE_PREFIX as its prefix (on a cluster, its hash tag
+ * then keeps the queue in one slot, the home shard's); keys kept beside a report job go
+ * under that job's shard (QueueShards.forJob, bookkeeping-keys.ts), so that a script may
+ * touch them together with the job's. Pub/sub channels need no tag.
  */
 export function createRedisClient(env: RedisTargetSettings, role: RedisRole, options: RedisClientOptions = {}): RedisClient {
   const connectionName = `report-jobs:${options.name ?? DEFAULT_NAMES[role]}`;
