@@ -128,7 +128,8 @@ describe('keys in Redis after every lifecycle', () => {
     const afterLarge = await keyspace();
 
     // Keys that stay for good, the same after either run: BullMQ's metadata, events stream
-    // and id counter of each queue (reports and webhook deliveries), and the idempotency secret.
+    // and id counter of each queue (reports and webhook deliveries), the idempotency secret,
+    // and the shard count of the deployment.
     const lasting = (keys: Map<string, number>) => [...keys].filter(([, ttl]) => ttl === -1).map(([key]) => key);
     expect(lasting(afterSmall)).toEqual([
       'bull:report-webhooks:events',
@@ -138,6 +139,7 @@ describe('keys in Redis after every lifecycle', () => {
       'bull:reports:id',
       'bull:reports:meta',
       'bull:reports:rj:secret',
+      'bull:reports:rj:shards',
     ]);
     expect(lasting(afterLarge)).toEqual(lasting(afterSmall));
     // Every other key expires by itself and comes from a fixed family: BullMQ's stalled-check

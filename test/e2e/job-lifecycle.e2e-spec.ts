@@ -1,7 +1,8 @@
 import { Job, Queue, QueueEvents, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
+import { validateEnvironment } from '@report-jobs/config';
 import { mapJobState } from '@report-jobs/contract';
-import { bookkeepingKeys, createProducerConnection, JobLifecycle, JobSnapshotReader, type BookkeepingKeys } from '@report-jobs/queue';
+import { bookkeepingKeys, createRedisClient, JobLifecycle, JobSnapshotReader, type BookkeepingKeys } from '@report-jobs/queue';
 import { startTestRedis, type TestRedis } from '../support/redis-server';
 import { waitFor } from '../support/wait';
 
@@ -23,7 +24,7 @@ describe('JobLifecycle', () => {
 
   beforeAll(async () => {
     redis = await startTestRedis();
-    connection = createProducerConnection(redis.url);
+    connection = createRedisClient(validateEnvironment({ REDIS_URL: redis.url }), 'producer') as Redis;
     queue = new Queue('reports', { connection });
     lifecycle = new JobLifecycle(connection, queue, GONE_RETENTION_MS);
     reader = new JobSnapshotReader(connection, queue);

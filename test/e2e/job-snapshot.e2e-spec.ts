@@ -1,6 +1,7 @@
 import { FlowProducer, Queue, Worker, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { createProducerConnection, JobSnapshotReader } from '@report-jobs/queue';
+import { validateEnvironment } from '@report-jobs/config';
+import { createRedisClient, JobSnapshotReader } from '@report-jobs/queue';
 import { startTestRedis, type TestRedis } from '../support/redis-server';
 
 // The status read must agree with BullMQ's own Job.getState() in every state, and must
@@ -15,7 +16,7 @@ describe('JobSnapshotReader', () => {
 
   beforeAll(async () => {
     redis = await startTestRedis();
-    connection = createProducerConnection(redis.url);
+    connection = createRedisClient(validateEnvironment({ REDIS_URL: redis.url }), 'producer') as Redis;
     queue = new Queue('reports', { connection });
     reader = new JobSnapshotReader(connection, queue);
     // A worker that does not run by itself: the test moves jobs by hand.

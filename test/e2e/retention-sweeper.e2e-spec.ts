@@ -18,7 +18,7 @@ describe('RetentionSweeper', () => {
     env = validateEnvironment({ REDIS_URL: redis.url, JOB_RETENTION_COMPLETED_SECONDS: '60' });
     workerQueue = new WorkerQueue(env);
     sweeper = new RetentionSweeper(workerQueue, env);
-    await workerQueue.queue.waitUntilReady();
+    await workerQueue.home.queue.waitUntilReady();
   });
   afterAll(async () => {
     await Promise.all([workerQueue, ...others].map((queue) => queue?.onApplicationShutdown()));
@@ -27,7 +27,8 @@ describe('RetentionSweeper', () => {
 
   /** `count` jobs of tenant-a, indexed, finished two minutes ago (out of the wait list, into the completed set). */
   async function finishedJobs(count: number, first = 0): Promise<string[]> {
-    const { queue, redis: client, keys } = workerQueue;
+    const { queue, keys } = workerQueue.home;
+    const client = workerQueue.redis;
     const ids = Array.from({ length: count }, (_, i) => `00000000-0000-4000-8000-${String(first + i).padStart(12, '0')}`);
     await queue.addBulk(ids.map((id) => ({ name: 'report', data: { owner: 'tenant-a' } as never, opts: { jobId: id } })));
     const finishedAt = Date.now() - 120_000;
@@ -39,7 +40,8 @@ describe('RetentionSweeper', () => {
 
   it('removes every finished job past retention in one pass, leaving a record owned like the job', async () => {
     const JOBS = 1200;
-    const { queue, redis: client, keys } = workerQueue;
+    const { queue, keys } = workerQueue.home;
+    const client = workerQueue.redis;
     const ids = await finishedJobs(JOBS);
 
     expect(await sweeper.sweep()).toBe(JOBS);
@@ -50,7 +52,8 @@ describe('RetentionSweeper', () => {
   });
 
   it('leaves jobs within their retention alone', async () => {
-    const { queue, redis: client } = workerQueue;
+    const { queue } = workerQueue.home;
+    const client = workerQueue.redis;
     await queue.add('report', {} as never, { jobId: '00000000-0000-4000-8000-999999999999' });
     await client.multi().del(queue.keys.wait).zadd(queue.keys.completed, Date.now(), '00000000-0000-4000-8000-999999999999').exec();
     expect(await sweeper.sweep()).toBe(0);
@@ -66,25 +69,25 @@ describe('RetentionSweeper', () => {
       others.push(queue);
       sweepers.push(new RetentionSweeper(queue, env));
     }
-    await Promise.all(others.map((queue) => queue.queue.waitUntilReady()));
+    await Promise.all(others.map((queue) => queue.home.queue.waitUntilReady()));
 
     const removed = await Promise.all(sweepers.map((each) => each.sweep()));
     // One took the lease and removed them all; the others found it held and left.
     expect(removed.sort((a, b) => a - b)).toEqual([0, 0, JOBS]);
-    const left = await Promise.all(ids.map((id) => workerQueue.redis.zscore(workerQueue.queue.keys.completed, id)));
+    const left = await Promise.all(ids.map((id) => workerQueue.redis.zscore(workerQueue.home.queue.keys.completed, id)));
     expect(left.filter((score) => score !== null)).toEqual([]);
-    expect(await workerQueue.redis.hget(workerQueue.keys.gone(ids[0]), 'kind')).toBe('expired');
+    expect(await workerQueue.redis.hget(workerQueue.home.keys.gone(ids[0]), 'kind')).toBe('expired');
     // The lease was given back: the next sweep may run (and finds nothing left).
-    expect(await workerQueue.redis.exists(workerQueue.keys.sweepLease)).toBe(0);
+    expect(await workerQueue.redis.exists(workerQueue.home.keys.sweepLease)).toBe(0);
   });
 
   it('waits while another worker holds the lease, and sweeps once it lapses', async () => {
     const [id] = await finishedJobs(1, 20_000);
     // A worker that died mid-sweep: its lease lapses by itself.
-    await workerQueue.redis.set(workerQueue.keys.sweepLease, 'a-dead-worker', 'PX', 500);
+    await workerQueue.redis.set(workerQueue.home.keys.sweepLease, 'a-dead-worker', 'PX', 500);
     expect(await sweeper.sweep()).toBe(0);
-    expect(await workerQueue.redis.exists(workerQueue.queue.toKey(id))).toBe(1);
+    expect(await workerQueue.redis.exists(workerQueue.home.queue.toKey(id))).toBe(1);
     await waitFor('the lease to lapse and the sweep to run', async () => (await sweeper.sweep()) === 1);
-    expect(await workerQueue.redis.exists(workerQueue.queue.toKey(id))).toBe(0);
+    expect(await workerQueue.redis.exists(workerQueue.home.queue.toKey(id))).toBe(0);
   });
 });

@@ -111,8 +111,10 @@ describe('traces across the API and the workers', () => {
     });
     const enqueue = spanOf(caller.traceId, { kind: SpanKind.PRODUCER })!;
     for (const attempt of attempts) expect(ancestorsOf(attempt, spansOf(caller.traceId))).toContain(enqueue);
-    const lines = worker.logLines().filter((line) => line.instanceId === accepted.body.instanceId);
-    expect(new Set(lines.map((line) => line.span_id))).toEqual(new Set(attempts.map((attempt) => attempt.spanId)));
+    // The worker's log lines reach the test through a pipe, possibly after the spans.
+    const spanIdsLogged = () => new Set(worker.logLines().filter((line) => line.instanceId === accepted.body.instanceId).map((line) => line.span_id));
+    await waitFor('both attempts’ log lines', async () => spanIdsLogged().size >= attempts.length);
+    expect(spanIdsLogged()).toEqual(new Set(attempts.map((attempt) => attempt.spanId)));
   });
 
   it('keeps each request’s Redis calls in its own trace when many arrive together', async () => {

@@ -77,8 +77,9 @@ describe('input validation', () => {
 
   it('queues nothing for rejected requests', async () => {
     const keys = await redis.client().keys('bull:reports:*');
-    // The queue's metadata and the rate-limit counters exist; no job, list or set may.
-    expect(keys.filter((key) => key !== 'bull:reports:meta' && !key.startsWith('bull:reports:rj:rate:'))).toEqual([]);
+    // The queue's metadata, the deployment's shard count and the rate-limit counters exist; no job, list or set may.
+    const bookkeeping = ['bull:reports:meta', 'bull:reports:rj:shards'];
+    expect(keys.filter((key) => !bookkeeping.includes(key) && !key.startsWith('bull:reports:rj:rate:'))).toEqual([]);
   });
 
   it('answers 400 for an id that is not a UUID, and 404 for an unknown one', async () => {

@@ -65,7 +65,7 @@ function run(main: string, env: Record<string, string>, url: string, metricsUrl:
 }
 
 async function whenAnswering(app: AppProcess, what: string, path: string, get: (url: string) => Promise<Response>): Promise<AppProcess> {
-  await waitFor(`${what} to be ready`, async () => {
+  await waitFor(`${what} to answer ${path}`, async () => {
     if (app.child.exitCode !== null) throw new Error(`${what} exited with code ${app.child.exitCode}`);
     const response = await get(`${app.url}${path}`);
     return response.status === 200;
@@ -73,16 +73,17 @@ async function whenAnswering(app: AppProcess, what: string, path: string, get: (
   return app;
 }
 
-export async function startApi(redisUrl: string, env: Record<string, string> = {}): Promise<AppProcess> {
-  const [port, metricsPort] = [await freePort(), await freePort()];
-  // A free metrics port too: several APIs (of this or other suites) would collide on the default one.
-  const defaults = { REDIS_URL: redisUrl, PORT: String(port), METRICS_PORT: String(metricsPort), HOST: '127.0.0.1', ALLOW_ANONYMOUS: 'true' };
-  const merged = { ...defaults, ...env };
-  const app = run(API_MAIN, merged, `http://127.0.0.1:${port}`, `http://127.0.0.1:${merged.METRICS_PORT}/metrics`);
+/**
+ * Where the apps find Redis: a REDIS_URL, or the variables of another mode (for example
+ * REDIS_CLUSTER_NODES and QUEUE_PREFIX, or REDIS_SENTINELS and REDIS_SENTINEL_MASTER).
+ */
+export type RedisSettings = string | Record<string, string>;
+
+const redisEnv = (redis: RedisSettings): Record<string, string> => (typeof redis === 'string' ? { REDIS_URL: redis } : redis);
+
+export async function startApi(redis: RedisSettings, env: Record<string, string> = {}): Promise<AppProcess> {
+  const app = await startApiAnswering(redis, env);
   try {
-    // Once it serves its OpenAPI document, every answer it gives the tests is checked against it.
-    await whenAnswering(app, 'the API', '/docs-json', fetch);
-    await watchApi(app.url);
     return await whenAnswering(app, 'the API', '/health/ready', fetchApi);
   } catch (error) {
     await app.stop('SIGKILL');
@@ -90,8 +91,36 @@ export async function startApi(redisUrl: string, env: Record<string, string> = {
   }
 }
 
-export async function startWorker(redisUrl: string, env: Record<string, string> = {}): Promise<AppProcess> {
-  const port = await freePort();
-  const app = run(WORKER_MAIN, { REDIS_URL: redisUrl, WORKER_HEALTH_PORT: String(port), ...env }, `http://127.0.0.1:${port}`, `http://127.0.0.1:${port}/metrics`);
-  return whenAnswering(app, 'a worker', '/health/ready', fetch);
+/**
+ * Starts the API and waits until it serves its OpenAPI document, ready or not (for tests
+ * of an API that must not become ready). From then on every answer it gives the tests is
+ * checked against that document.
+ */
+export async function startApiAnswering(redis: RedisSettings, env: Record<string, string> = {}): Promise<AppProcess> {
+  const [port, metricsPort] = [await freePort(), await freePort()];
+  // A free metrics port too: several APIs (of this or other suites) would collide on the default one.
+  const defaults = { ...redisEnv(redis), PORT: String(port), METRICS_PORT: String(metricsPort), HOST: '127.0.0.1', ALLOW_ANONYMOUS: 'true' };
+  const merged = { ...defaults, ...env };
+  const app = run(API_MAIN, merged, `http://127.0.0.1:${port}`, `http://127.0.0.1:${merged.METRICS_PORT}/metrics`);
+  try {
+    await whenAnswering(app, 'the API', '/docs-json', fetch);
+    await watchApi(app.url);
+    return app;
+  } catch (error) {
+    await app.stop('SIGKILL');
+    throw error;
+  }
+}
+
+export async function startWorker(redis: RedisSettings, env: Record<string, string> = {}): Promise<AppProcess> {
+  return whenAnswering(runWorker(redis, env, await freePort()), 'a worker', '/health/ready', fetch);
+}
+
+/** Starts a worker and waits until it answers, ready or not. */
+export async function startWorkerAnswering(redis: RedisSettings, env: Record<string, string> = {}): Promise<AppProcess> {
+  return whenAnswering(runWorker(redis, env, await freePort()), 'a worker', '/health/live', fetch);
+}
+
+function runWorker(redis: RedisSettings, env: Record<string, string>, port: number): AppProcess {
+  return run(WORKER_MAIN, { ...redisEnv(redis), WORKER_HEALTH_PORT: String(port), ...env }, `http://127.0.0.1:${port}`, `http://127.0.0.1:${port}/metrics`);
 }

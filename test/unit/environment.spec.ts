@@ -1,11 +1,14 @@
-import { environmentVariableNames, InvalidEnvironmentError, operationTimeouts, validateEnvironment } from '@report-jobs/config';
+import { environmentVariableNames, InvalidEnvironmentError, operationTimeouts, redisTarget, validateEnvironment } from '@report-jobs/config';
 
 describe('validateEnvironment', () => {
   it('applies the documented defaults', () => {
     const env = validateEnvironment({});
+    expect(redisTarget(env)).toEqual({ mode: 'standalone', url: 'redis://localhost:6379' });
     expect(env).toMatchObject({
       PORT: 3000,
-      REDIS_URL: 'redis://localhost:6379',
+      QUEUE_PREFIX: 'bull',
+      QUEUE_SHARDS: 1,
+      REDIS_MIN_REPLICAS_ACK: 0,
       TRUST_PROXY: false,
       JOB_ATTEMPTS: 3,
       JOB_BACKOFF_MS: 1000,
@@ -116,5 +119,75 @@ describe('validateEnvironment', () => {
 
   it('lists every variable it reads', () => {
     expect(environmentVariableNames()).toEqual(expect.arrayContaining(['PORT', 'REDIS_URL', 'PUBLIC_BASE_URL', 'SIMULATED_FAILURES']));
+  });
+
+  describe('the choice of Redis', () => {
+    const cluster = { REDIS_CLUSTER_NODES: '10.0.0.1:7000,10.0.0.2:7000', QUEUE_PREFIX: '{report-jobs}' };
+    const sentinel = { REDIS_SENTINELS: 'sentinel-a:26379,sentinel-b:26379', REDIS_SENTINEL_MASTER: 'reports' };
+
+    it('reads a cluster, its seed nodes and the credentials given in them', () => {
+      const env = validateEnvironment({
+        ...cluster,
+        REDIS_CLUSTER_NODES: 'rediss://app:p%40ss@10.0.0.1:7000, 10.0.0.2:7000,[::1]:7002',
+        QUEUE_SHARDS: '3',
+      });
+      expect(redisTarget(env)).toEqual({
+        mode: 'cluster',
+        nodes: [
+          { host: '10.0.0.1', port: 7000 },
+          { host: '10.0.0.2', port: 7000 },
+          { host: '::1', port: 7002 },
+        ],
+        credentials: { username: 'app', password: 'p@ss', tls: true },
+      });
+    });
+
+    it('reads the sentinels and the name of the master', () => {
+      expect(redisTarget(validateEnvironment(sentinel))).toEqual({
+        mode: 'sentinel',
+        sentinels: [
+          { host: 'sentinel-a', port: 26379 },
+          { host: 'sentinel-b', port: 26379 },
+        ],
+        masterName: 'reports',
+        credentials: { tls: false },
+      });
+    });
+
+    it.each([
+      [{ REDIS_URL: 'redis://r:6379', ...cluster }, /REDIS_URL and REDIS_CLUSTER_NODES are all set/],
+      [{ ...cluster, ...sentinel }, /REDIS_CLUSTER_NODES and REDIS_SENTINELS are all set/],
+      [{ REDIS_SENTINELS: 'sentinel-a:26379' }, /REDIS_SENTINELS needs REDIS_SENTINEL_MASTER/],
+      [{ REDIS_SENTINEL_MASTER: 'reports' }, /REDIS_SENTINEL_MASTER is set without REDIS_SENTINELS/],
+      [{ ...cluster, QUEUE_PREFIX: 'bull' }, /QUEUE_PREFIX="bull" has no hash tag/],
+      [{ ...cluster, QUEUE_PREFIX: 'x{}' }, /QUEUE_PREFIX="x\{\}" has no hash tag/],
+      [{ QUEUE_SHARDS: '3' }, /QUEUE_SHARDS=3 needs REDIS_CLUSTER_NODES/],
+      [{ ...cluster, QUEUE_SHARDS: '4', WORKER_CONCURRENCY: '2' }, /WORKER_CONCURRENCY=2 is below QUEUE_SHARDS=4/],
+      [{ ...cluster, QUEUE_SHARDS: '65' }, /QUEUE_SHARDS="65"/],
+      [{ REDIS_MIN_REPLICAS_ACK: '-1' }, /REDIS_MIN_REPLICAS_ACK="-1"/],
+      [{ QUEUE_PREFIX: 'has space' }, /QUEUE_PREFIX/],
+    ])('refuses %j, naming what is wrong', (raw, message) => {
+      expect(() => validateEnvironment(raw)).toThrow(InvalidEnvironmentError);
+      expect(() => validateEnvironment(raw)).toThrow(message);
+    });
+
+    it.each([
+      ['10.0.0.1', 'is not host:port'],
+      ['10.0.0.1:0', 'needs a port between 1 and 65535'],
+      ['http://10.0.0.1:7000', 'must use redis:// or rediss://'],
+      ['redis://10.0.0.1:7000/2', 'must not name a database'],
+      ['redis://a:one@10.0.0.1:7000,redis://a:two@10.0.0.2:7000', 'different users, passwords or schemes'],
+    ])('refuses the node list %s without echoing it (it may hold a password)', (list, reason) => {
+      const attempt = () => validateEnvironment({ ...cluster, REDIS_CLUSTER_NODES: list });
+      expect(attempt).toThrow(`REDIS_CLUSTER_NODES=(hidden): `);
+      expect(attempt).toThrow(reason);
+      expect(attempt).not.toThrow(/one@|two@/);
+    });
+
+    it('lists the new variables for the compose and manifest checks', () => {
+      expect(environmentVariableNames()).toEqual(
+        expect.arrayContaining(['QUEUE_PREFIX', 'QUEUE_SHARDS', 'REDIS_CLUSTER_NODES', 'REDIS_SENTINELS', 'REDIS_SENTINEL_MASTER', 'REDIS_MIN_REPLICAS_ACK']),
+      );
+    });
   });
 });

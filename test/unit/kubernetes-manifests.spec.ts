@@ -172,9 +172,12 @@ describe('the pods against the apps’ configuration', () => {
     expect(settings(env.values).NODE_ENV).toBe('production');
   });
 
-  it.each(apps)('%s takes its Redis URL from the Secret and never holds a secret in its spec', (_name, _workload, env) => {
-    expect(env.fromSecrets.REDIS_URL).toEqual({ name: 'report-jobs-secrets', key: 'redis-url' });
-    for (const secret of ['REDIS_URL', 'API_KEYS', 'ADMIN_API_KEYS']) expect(env.values[secret]).toBeUndefined();
+  it.each(apps)('%s takes its Redis addresses from the Secret, whichever mode it holds, and never holds a secret in its spec', (_name, _workload, env) => {
+    // The Secret holds one of the three: a pod given two would refuse to start.
+    expect(env.fromSecrets.REDIS_URL).toEqual({ name: 'report-jobs-secrets', key: 'redis-url', optional: true });
+    expect(env.fromSecrets.REDIS_CLUSTER_NODES).toEqual({ name: 'report-jobs-secrets', key: 'redis-cluster-nodes', optional: true });
+    expect(env.fromSecrets.REDIS_SENTINELS).toEqual({ name: 'report-jobs-secrets', key: 'redis-sentinels', optional: true });
+    for (const secret of ['REDIS_URL', 'REDIS_CLUSTER_NODES', 'REDIS_SENTINELS', 'API_KEYS', 'ADMIN_API_KEYS']) expect(env.values[secret]).toBeUndefined();
     expect(base.filter((object) => object.kind === 'Secret')).toEqual([]);
   });
 

@@ -1,5 +1,5 @@
 import { ReplyError } from 'ioredis';
-import { classifyRedisError, isRedisUnavailable } from '@report-jobs/queue';
+import { classifyRedisError, isRedisUnavailable, NodeUnreachableError } from '@report-jobs/queue';
 
 const named = (name: string, message: string) => Object.assign(new Error(message), { name });
 const withCode = (code: string, message: string) => Object.assign(new Error(message), { code });
@@ -9,8 +9,20 @@ describe('classifyRedisError', () => {
     ["Stream isn't writeable and enableOfflineQueue options is false", new Error("Stream isn't writeable and enableOfflineQueue options is false")],
     ['connection refused', withCode('ECONNREFUSED', 'connect ECONNREFUSED 127.0.0.1:6379')],
     ['all cluster nodes failed', named('ClusterAllFailedError', 'Failed to refresh slots cache.')],
-  ])('calls %s not sent', (_name, error) => {
-    expect(classifyRedisError(error)).toBe('not-sent');
+    ['no connection to the master of a slot', new NodeUnreachableError('No connection to the master of slot 5152')],
+    ['a cluster node that went away', new Error('Node is disconnected')],
+    ['a cluster client that was closed', named('AbortError', 'Cluster is ended.')],
+    ['a cluster that gave up: refused each time', new Error('Too many Cluster redirections. Last error: ReplyError: CLUSTERDOWN The cluster is down')],
+  ])('calls %s not sent or refused', (_name, error) => {
+    expect(['not-sent', 'refused']).toContain(classifyRedisError(error));
+    expect(isRedisUnavailable(error)).toBe(true);
+  });
+
+  it('tells a cluster retry loop that ended on refusals from one that may have sent the command', () => {
+    const gaveUp = (last: string) => new Error(`Too many Cluster redirections. Last error: ${last}`);
+    expect(classifyRedisError(gaveUp('ReplyError: TRYAGAIN Multiple keys request during rehashing of slot'))).toBe('refused');
+    expect(classifyRedisError(gaveUp('Error: Connection is closed.'))).toBe('no-answer');
+    expect(classifyRedisError(new NodeUnreachableError('No connection to the master of slot 1'))).toBe('not-sent');
   });
 
   it.each(['LOADING Redis is loading the dataset in memory', 'BUSY Redis is busy running a script', 'MASTERDOWN Link with MASTER is down',
@@ -26,6 +38,9 @@ describe('classifyRedisError', () => {
     ['a connection closed with commands in flight', new Error('Connection is closed.')],
     ['retries exhausted', named('MaxRetriesPerRequestError', 'Reached the max retries per request limit (which is 1).')],
     ['a connection reset', withCode('ECONNRESET', 'read ECONNRESET')],
+    // ioredis aborts the rest of a pipeline (auto-pipelining: other requests' commands)
+    // whose first replies came before the connection closed: they were sent.
+    ['a pipelined command aborted by the connection closing', named('AbortError', 'Command aborted due to connection close')],
   ])('calls %s unanswered: the command may have run', (_name, error) => {
     expect(classifyRedisError(error)).toBe('no-answer');
   });

@@ -15,7 +15,7 @@ function job(fields: Partial<Job<ReportJobData>>): Job<ReportJobData> {
 function fakeQueue(): WorkerQueue {
   return {
     redis: { hget: async (key: string) => (key === 'bull:reports:s1' ? JSON.stringify({ input }) : null) },
-    queue: { toKey: (id: string) => `bull:reports:${id}` },
+    handleOf: () => ({ queue: { toKey: (id: string) => `bull:reports:${id}` } }),
     queueCounts: () => new Promise(() => undefined),
   } as unknown as WorkerQueue;
 }

@@ -134,7 +134,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Readiness: Redis answers within a second */
+        /** Readiness: every shard's Redis master accepts a write within a second */
         get: operations["HealthController_ready"];
         put?: never;
         post?: never;
@@ -1228,7 +1228,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Redis answers. */
+            /** @description Every shard's Redis master accepts a write. */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -1246,7 +1246,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
-            /** @description Redis is unreachable. */
+            /** @description Redis is unreachable, or a shard's master refuses writes. */
             503: {
                 headers: {
                     /** @description Seconds to wait before trying again (5). */

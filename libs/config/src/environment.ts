@@ -1,6 +1,7 @@
 import { isIP } from 'node:net';
 import { plainToInstance, Transform } from 'class-transformer';
 import { isReportOperation } from '@report-jobs/contract';
+import { hashTagOf, InvalidAddressListError, parseAddressList, redisMode } from './redis-target';
 import {
   IsBoolean,
   IsIn,
@@ -74,8 +75,65 @@ export class Environment {
   @IsString()
   HOST = '0.0.0.0';
 
+  /**
+   * One Redis server. Without a default here (DEFAULT_REDIS_URL applies when no mode is
+   * set), so that a value seen is one given, and can be told apart from REDIS_CLUSTER_NODES
+   * or REDIS_SENTINELS given beside it.
+   */
+  @Transform(toOptionalString)
+  @IsOptional()
   @IsUrl({ protocols: ['redis', 'rediss'], require_tld: false, require_protocol: true })
-  REDIS_URL = 'redis://localhost:6379';
+  REDIS_URL?: string;
+
+  /**
+   * Seed nodes of a Redis Cluster, `host:port,host:port,…`; entries may be written as
+   * REDIS_URL is (redis[s]://user:password@host:port) to give user, password and TLS.
+   */
+  @Transform(toOptionalString)
+  @IsOptional()
+  @IsString()
+  REDIS_CLUSTER_NODES?: string;
+
+  /** Sentinels watching the master, `host:port,…` (entries as for REDIS_CLUSTER_NODES). */
+  @Transform(toOptionalString)
+  @IsOptional()
+  @IsString()
+  REDIS_SENTINELS?: string;
+
+  /** The name under which the sentinels know the master (`sentinel monitor <name> …`). */
+  @Transform(toOptionalString)
+  @IsOptional()
+  @Matches(/^[A-Za-z0-9._-]{1,128}$/, { message: 'REDIS_SENTINEL_MASTER must be 1 to 128 characters of A-Z a-z 0-9 . _ -' })
+  REDIS_SENTINEL_MASTER?: string;
+
+  /**
+   * BullMQ's key prefix. On a Redis Cluster it must hold a hash tag (`{report-jobs}`), so
+   * that each queue's keys share a slot. Changing it strands the jobs stored under the old one.
+   */
+  @Matches(/^[^\s]{1,64}$/, { message: 'QUEUE_PREFIX must be 1 to 64 characters without spaces' })
+  QUEUE_PREFIX = 'bull';
+
+  /**
+   * Number of queues the jobs are spread over, each on its own slot (and so master) of a
+   * Redis Cluster. Fixed for a deployment: the apps refuse to start with another count
+   * than the one recorded in Redis.
+   */
+  @Transform(toInteger)
+  @IsInt()
+  @Min(1)
+  @Max(64)
+  QUEUE_SHARDS = 1;
+
+  /**
+   * When above 0, a job is acknowledged (202) only once this many replicas have it
+   * (Redis WAIT, for up to REPLICA_ACK_TIMEOUT_MS); otherwise the API answers 503 saying
+   * the job may exist.
+   */
+  @Transform(toInteger)
+  @IsInt()
+  @Min(0)
+  @Max(16)
+  REDIS_MIN_REPLICAS_ACK = 0;
 
   /** Absolute base for the URLs the API hands out, e.g. https://reports.example.com */
   @Transform(toOptionalString)
@@ -410,6 +468,10 @@ export class Environment {
 
 /** Variables without a default (so absent from `new Environment()`). */
 const OPTIONAL_VARIABLES = [
+  'REDIS_URL',
+  'REDIS_CLUSTER_NODES',
+  'REDIS_SENTINELS',
+  'REDIS_SENTINEL_MASTER',
   'PUBLIC_BASE_URL',
   'SIMULATED_FAILURES',
   'OPERATION_TIMEOUTS',
@@ -432,7 +494,16 @@ const OPTIONAL_VARIABLES = [
 ];
 
 /** Never echoed in error messages or logs (a Redis or collector URL may carry a password). */
-const SECRET_VARIABLES = ['API_KEYS', 'ADMIN_API_KEYS', 'WEBHOOK_SECRETS', 'REDIS_URL', 'OTEL_EXPORTER_OTLP_ENDPOINT', 'OTEL_EXPORTER_OTLP_TRACES_ENDPOINT'];
+const SECRET_VARIABLES = [
+  'API_KEYS',
+  'ADMIN_API_KEYS',
+  'WEBHOOK_SECRETS',
+  'REDIS_URL',
+  'REDIS_CLUSTER_NODES',
+  'REDIS_SENTINELS',
+  'OTEL_EXPORTER_OTLP_ENDPOINT',
+  'OTEL_EXPORTER_OTLP_TRACES_ENDPOINT',
+];
 
 export class InvalidEnvironmentError extends Error {
   override name = 'InvalidEnvironmentError';
@@ -465,7 +536,7 @@ export function validateEnvironment(raw: Record<string, unknown>): Environment {
       `Invalid environment:\n  METRICS_PORT=${environment.METRICS_PORT} must differ from PORT (metrics are not served on the public port)`,
     );
   }
-  const problems = [...operationTimeoutProblems(environment), ...webhookSettingProblems(environment)];
+  const problems = [...operationTimeoutProblems(environment), ...webhookSettingProblems(environment), ...redisProblems(environment)];
   if (problems.length > 0) {
     throw new InvalidEnvironmentError(`Invalid environment:\n${problems.map((line) => `  ${line}`).join('\n')}`);
   }
@@ -492,6 +563,52 @@ function webhookSettingProblems(environment: WebhookSettings): string[] {
   }
   for (const server of (environment.WEBHOOK_DNS_SERVERS ?? '').split(',').map((entry) => entry.trim())) {
     if (server && !isDnsServer(server)) problems.push(`WEBHOOK_DNS_SERVERS: "${server}" is not an IP address with an optional :port`);
+  }
+  return problems;
+}
+
+/**
+ * What is wrong with the choice of Redis: more than one of REDIS_URL, REDIS_CLUSTER_NODES
+ * and REDIS_SENTINELS, a Sentinel setting without its pair, a malformed node list, a
+ * prefix without a hash tag on a cluster, shards where they buy nothing.
+ */
+function redisProblems(environment: Environment): string[] {
+  const problems: string[] = [];
+  const chosen = (['REDIS_URL', 'REDIS_CLUSTER_NODES', 'REDIS_SENTINELS'] as const).filter((name) => environment[name] !== undefined);
+  if (chosen.length > 1) {
+    problems.push(`${chosen.join(' and ')} are all set: set exactly one of REDIS_URL, REDIS_CLUSTER_NODES, REDIS_SENTINELS`);
+  }
+  if (environment.REDIS_SENTINELS && !environment.REDIS_SENTINEL_MASTER) {
+    problems.push('REDIS_SENTINELS needs REDIS_SENTINEL_MASTER, the name the sentinels know the master by');
+  }
+  if (environment.REDIS_SENTINEL_MASTER && !environment.REDIS_SENTINELS) {
+    problems.push('REDIS_SENTINEL_MASTER is set without REDIS_SENTINELS');
+  }
+  for (const name of ['REDIS_CLUSTER_NODES', 'REDIS_SENTINELS'] as const) {
+    const list = environment[name];
+    if (!list) continue;
+    try {
+      parseAddressList(list);
+    } catch (error) {
+      if (!(error instanceof InvalidAddressListError)) throw error;
+      problems.push(`${name}=(hidden): ${error.message}`);
+    }
+  }
+  const mode = redisMode(environment);
+  if (mode === 'cluster' && !hashTagOf(environment.QUEUE_PREFIX)) {
+    problems.push(
+      `QUEUE_PREFIX=${JSON.stringify(environment.QUEUE_PREFIX)} has no hash tag: on a Redis Cluster it must hold one, ` +
+        'e.g. {report-jobs}, so that each queue keeps its keys in one slot',
+    );
+  }
+  if (environment.QUEUE_SHARDS > 1 && mode !== 'cluster') {
+    problems.push(`QUEUE_SHARDS=${environment.QUEUE_SHARDS} needs REDIS_CLUSTER_NODES: on one master, more queues buy nothing`);
+  }
+  if (environment.WORKER_CONCURRENCY < environment.QUEUE_SHARDS) {
+    problems.push(
+      `WORKER_CONCURRENCY=${environment.WORKER_CONCURRENCY} is below QUEUE_SHARDS=${environment.QUEUE_SHARDS}: ` +
+        'a worker runs at least one job of each shard at a time',
+    );
   }
   return problems;
 }

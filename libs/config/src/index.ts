@@ -1,2 +1,3 @@
 export * from './environment';
+export * from './redis-target';
 export * from './config.module';

@@ -2,8 +2,14 @@ import type { Queue } from 'bullmq';
 
 /**
  * Keys the service keeps beside BullMQ's own, under the queue's prefix so that they
- * live (and are cleared) with the queue, and share its hash tag on Redis Cluster. Job ids
- * are UUIDs and never contain ':', so none of these can collide with a job's key.
+ * live (and are cleared) with the queue, and share its hash tag on Redis Cluster: a script
+ * may then touch them together with the queue's keys. Job ids are UUIDs and never contain
+ * ':', so none of these can collide with a job's key.
+ *
+ * With several shards (queue-shards.ts), what concerns a job (its gone record, index
+ * entries, the channel its cancellation goes out on) is under its shard's prefix; the
+ * service-wide keys (secret, rate counts, sweep lease, shard count) are those of shard 0,
+ * the home shard.
  */
 export interface BookkeepingKeys {
   /** Hash left where a job was once it is purged or expired (see gone-record.ts). */
@@ -16,13 +22,22 @@ export interface BookkeepingKeys {
   secret: string;
   /** Held by the one worker that sweeps retention at a time. */
   sweepLease: string;
-  /** Pub/sub channel that carries cancellation requests to the worker running the job. */
+  /**
+   * Pub/sub channel that carries cancellation requests to the worker running the job. A
+   * channel is no key: on a cluster, PUBLISH reaches subscribers on every node.
+   */
   cancelChannel: string;
   /**
    * Jobs with a callback that have ended or are about to, until their delivery is queued
    * (sorted set scored by when to look at the job next; see webhook-outbox.ts).
    */
   webhookOutbox: string;
+  /** Requests of one principal in one rate-limit window, shared by the API replicas. */
+  rateCount(bucket: string, principal: string, windowStart: number): string;
+  /** The number of shards the deployment's jobs are spread over (shard-count.ts). */
+  shardCount: string;
+  /** Never stored: readiness deletes it, a write that proves the shard's master accepts writes. */
+  readinessProbe: string;
 }
 
 export function bookkeepingKeys(queue: Pick<Queue, 'toKey'>): BookkeepingKeys {
@@ -34,6 +49,9 @@ export function bookkeepingKeys(queue: Pick<Queue, 'toKey'>): BookkeepingKeys {
     sweepLease: queue.toKey('rj:sweep-lease'),
     cancelChannel: queue.toKey('rj:cancel'),
     webhookOutbox: queue.toKey('rj:webhook-outbox'),
+    rateCount: (bucket, principal, windowStart) => queue.toKey(`rj:rate:${bucket}:${principal}:${windowStart}`),
+    shardCount: queue.toKey('rj:shards'),
+    readinessProbe: queue.toKey('rj:ready'),
   };
 }
 

@@ -1,4 +1,8 @@
 export * from './redis-connections';
+export * from './key-slot';
+export * from './queue-shards';
+export * from './shard-count';
+export * from './replica-ack';
 export * from './bookkeeping-keys';
 export * from './gone-record';
 export * from './job-lifecycle';
@@ -8,3 +12,4 @@ export * from './redis-errors';
 export * from './eviction-policy';
 export * from './webhook-outbox';
 export * from './status-payload';
+export * from './shard-handles';

@@ -1,7 +1,7 @@
 import type { Queue } from 'bullmq';
-import type { Redis } from 'ioredis';
 import { bookkeepingKeys, TERMINATE_FIELD, TERMINATED_FIELD, type BookkeepingKeys, type TerminationRecord } from './bookkeeping-keys';
 import { decodeGoneRecord, GONE_RECORD_LUA, type GoneRecord } from './gone-record';
+import type { RedisClient } from './redis-connections';
 
 /**
  * The transitions that change a job's fate outside BullMQ's own worker loop: listing it,
@@ -213,7 +213,7 @@ export class JobLifecycle {
    *   (JOB_GONE_RETENTION_SECONDS)
    */
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly queue: Queue,
     private readonly goneRetentionMs: number,
   ) {

@@ -1,8 +1,8 @@
 import type { Queue } from 'bullmq';
-import type { Redis } from 'ioredis';
 import type { QueueJobState, WebhookDeliveryRecord } from '@report-jobs/contract';
 import { bookkeepingKeys, TERMINATE_FIELD, TERMINATED_FIELD, WEBHOOK_FIELD, type TerminationRecord } from './bookkeeping-keys';
 import { decodeGoneRecord, type GoneRecord } from './gone-record';
+import type { RedisClient } from './redis-connections';
 
 /**
  * One status read = one Redis round trip whose cost does not grow with the backlog.
@@ -84,7 +84,7 @@ export class JobSnapshotReader {
   private readonly waitKey: string;
 
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly queue: Queue,
   ) {
     if (!('reportJobSnapshot' in redis)) {

@@ -1,5 +1,5 @@
 import type { Queue } from 'bullmq';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from './redis-connections';
 
 /** The queue states counted for monitoring, in the order the script answers them. */
 export const COUNTED_STATES = ['waiting', 'prioritized', 'delayed', 'active', 'completed', 'failed'] as const;
@@ -41,7 +41,7 @@ export class QueueCountsReader {
   private readonly jobKeyPrefix: string;
 
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     queue: Pick<Queue, 'keys' | 'toKey'>,
   ) {
     if (!('reportJobQueueCounts' in redis)) {
@@ -59,4 +59,13 @@ export class QueueCountsReader {
     const times = since.map(Number).filter((time) => Number.isFinite(time) && time > 0);
     return { counts, oldestWaitingSince: times.length > 0 ? Math.min(...times) : undefined };
   }
+}
+
+/** The counts of several shards as one queue: states summed, the longest wait of them all. */
+export function sumQueueCounts(shards: QueueCounts[]): QueueCounts {
+  const counts = Object.fromEntries(
+    COUNTED_STATES.map((state) => [state, shards.reduce((sum, shard) => sum + shard.counts[state], 0)]),
+  ) as QueueCounts['counts'];
+  const since = shards.map((shard) => shard.oldestWaitingSince).filter((time): time is number => time !== undefined);
+  return { counts, oldestWaitingSince: since.length > 0 ? Math.min(...since) : undefined };
 }

@@ -31,17 +31,34 @@ const TRANSIENT_REPLIES = new Set([
   'MISCONF',
 ]);
 
+/** No connection to the node a command must go to (on a cluster, the master of its slot): nothing was sent. */
+export class NodeUnreachableError extends Error {
+  override name = 'NodeUnreachableError';
+}
+
 /** Messages and names of ioredis' client-side errors, by what they mean. */
 const NOT_SENT_MESSAGES = [
   "Stream isn't writeable and enableOfflineQueue options is false",
   "Cluster isn't ready and enableOfflineQueue options is false",
   'None of startup nodes is available',
   'Cluster is disconnected.',
+  'Cluster is ended.',
+  'Node is disconnected',
   'Failed to refresh slots cache.',
 ];
+/**
+ * A cluster client gives up after too many redirections or retries (a master failing over,
+ * the cluster down), naming the last error: the command did nothing if Redis refused it
+ * each time (CLUSTERDOWN, TRYAGAIN); otherwise a connection may have dropped after it was sent.
+ */
+const REDIRECTIONS_PREFIX = 'Too many Cluster redirections. Last error: ';
 const NOT_SENT_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH']);
-/** "Connection is closed." also ends commands that were sent when the connection dropped. */
-const NO_ANSWER_MESSAGES = ['Command timed out', 'Connection is closed.', 'Socket timeout.'];
+/**
+ * "Connection is closed." also ends commands that were sent when the connection dropped;
+ * "Command aborted due to connection close" ends the rest of a pipeline whose first
+ * replies came back before it dropped (auto-pipelining mixes several requests' commands).
+ */
+const NO_ANSWER_MESSAGES = ['Command timed out', 'Connection is closed.', 'Socket timeout.', 'Command aborted due to connection close'];
 const NO_ANSWER_CODES = new Set(['ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'ECONNABORTED']);
 
 interface ErrorLike {
@@ -59,7 +76,11 @@ export function classifyRedisError(error: unknown): RedisFailure {
   if (Array.isArray(previousErrors) && previousErrors.length > 0) return classifyRedisError(previousErrors[0]);
   if (name === 'ReplyError') return TRANSIENT_REPLIES.has(text.split(/\s/, 1)[0]) ? 'refused' : 'unexpected';
   if (name === 'MaxRetriesPerRequestError') return 'no-answer';
-  if (name === 'ClusterAllFailedError') return 'not-sent';
+  if (name === 'ClusterAllFailedError' || name === 'NodeUnreachableError') return 'not-sent';
+  if (text.startsWith(REDIRECTIONS_PREFIX)) {
+    const last = text.slice(REDIRECTIONS_PREFIX.length).replace(/^ReplyError: /, '');
+    return TRANSIENT_REPLIES.has(last.split(/\s/, 1)[0]) ? 'refused' : 'no-answer';
+  }
   if (typeof code === 'string' && NOT_SENT_CODES.has(code)) return 'not-sent';
   if (typeof code === 'string' && NO_ANSWER_CODES.has(code)) return 'no-answer';
   if (NOT_SENT_MESSAGES.some((known) => text.startsWith(known))) return 'not-sent';

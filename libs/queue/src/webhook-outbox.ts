@@ -1,7 +1,7 @@
 import type { Queue } from 'bullmq';
-import type { Redis } from 'ioredis';
 import type { WebhookDeliveryRecord } from '@report-jobs/contract';
 import { bookkeepingKeys, WEBHOOK_FIELD } from './bookkeeping-keys';
+import type { RedisClient } from './redis-connections';
 
 /**
  * The webhook outbox: how a job's end and the queueing of its delivery are tied together so
@@ -50,7 +50,7 @@ export class WebhookOutbox {
   private readonly commands: OutboxCommands;
 
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly queue: Pick<Queue, 'toKey'>,
   ) {
     if (!('reportJobWebhookState' in redis)) redis.defineCommand('reportJobWebhookState', { numberOfKeys: 1, lua: WRITE_STATE_SCRIPT });

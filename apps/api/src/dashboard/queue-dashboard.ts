@@ -7,7 +7,7 @@ import { Queue } from 'bullmq';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Environment } from '@report-jobs/config';
 import { REPORTS_QUEUE } from '@report-jobs/contract';
-import { createProducerConnection } from '@report-jobs/queue';
+import { createRedisClient, QueueShards } from '@report-jobs/queue';
 import { ApiKeyRegistry } from '../auth/api-key-registry';
 import { AuthFailureThrottle } from '../auth/auth-failure-throttle';
 import { problem, PROBLEM_CONTENT_TYPE, ProblemException, sendProblem } from '../http/problem-details';
@@ -23,22 +23,35 @@ const REALM = 'Basic realm="report-jobs queue dashboard", charset="UTF-8"';
  * middleware does not reach plugins on Fastify, so it lives in an encapsulated Fastify
  * plugin whose onRequest hook checks every request, page, assets and board API alike.
  * It reads the queue through a Redis connection of its own, so its page-sized reads never
- * queue behind the API's hot path.
+ * queue behind the API's hot path. With several shards, each is a queue of the board,
+ * named by its key prefix.
  */
 export function mountQueueDashboard(app: NestFastifyApplication, env: Environment): void {
   const logger = new Logger('QueueDashboard');
   const keys = app.get(ApiKeyRegistry);
   const throttle = app.get(AuthFailureThrottle);
-  const connection = createProducerConnection(env.REDIS_URL, { connectionName: 'report-jobs:dashboard' });
-  connection.on('error', (error) => logger.warn(`Redis connection: ${error.message}`));
-  const queue = new Queue(REPORTS_QUEUE, { connection });
-  queue.on('error', (error) => logger.warn(`Queue: ${error.message}`));
+  const connection = createRedisClient(env, 'producer', { name: 'dashboard' });
+  connection.on('error', (error: Error) => logger.warn(`Redis connection: ${error.message}`));
+  const shards = QueueShards.fromEnvironment(env);
+  const queues = shards.all.map((shard) => {
+    const queue = new Queue(REPORTS_QUEUE, { connection, prefix: shard.prefix });
+    queue.on('error', (error) => logger.warn(`Queue: ${error.message}`));
+    return queue;
+  });
 
   const board = new BoardAdapter();
   board.setBasePath(DASHBOARD_PATH);
   const actions = env.DASHBOARD_ACTIONS;
   createBullBoard({
-    queues: [new BullMQAdapter(queue, { readOnlyMode: !actions, allowRetries: actions })],
+    queues: queues.map(
+      (queue) =>
+        new BullMQAdapter(queue, {
+          readOnlyMode: !actions,
+          allowRetries: actions,
+          // The board keys its queues by name: shards share theirs, so the prefix tells them apart.
+          ...(shards.count > 1 ? { prefix: `${queue.opts.prefix}:` } : {}),
+        }),
+    ),
     serverAdapter: board,
     options: { uiConfig: { boardTitle: 'report-jobs' } },
   });
@@ -79,7 +92,7 @@ export function mountQueueDashboard(app: NestFastifyApplication, env: Environmen
         next(null, JSON.stringify({ ...problem(reply.statusCode, boardErrorDetail(reply.statusCode)), requestId: request.id }));
       });
       dashboard.addHook('onClose', async () => {
-        await queue.close().catch(() => undefined);
+        await Promise.all(queues.map((queue) => queue.close().catch(() => undefined)));
         connection.disconnect();
       });
       dashboard.register(board.registerPlugin());

@@ -32,9 +32,9 @@ export class HealthController {
   }
 
   @Get('ready')
-  @ApiOperation({ summary: 'Readiness: Redis answers within a second' })
-  @ApiOkResponse({ type: Readiness, description: 'Redis answers.' })
-  @ApiUnavailableProblem('Redis is unreachable.')
+  @ApiOperation({ summary: "Readiness: every shard's Redis master accepts a write within a second" })
+  @ApiOkResponse({ type: Readiness, description: "Every shard's Redis master accepts a write." })
+  @ApiUnavailableProblem('Redis is unreachable, or a shard\'s master refuses writes.')
   async ready(): Promise<Readiness> {
     await this.store.ping();
     return { status: 'ok', redis: 'up' };

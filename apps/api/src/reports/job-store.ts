@@ -1,21 +1,23 @@
 import { Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
-import { Queue } from 'bullmq';
-import type { Redis } from 'ioredis';
 import { randomBytes } from 'node:crypto';
 import { Environment } from '@report-jobs/config';
-import { REPORT_JOB_NAME, REPORTS_QUEUE, reportJobOptions, type ReportJobData } from '@report-jobs/contract';
+import { REPORT_JOB_NAME, reportJobOptions, type ReportJobData } from '@report-jobs/contract';
 import {
-  bookkeepingKeys,
-  checkEvictionPolicy,
+  checkRedisServer,
   classifyRedisError,
-  createProducerConnection,
-  JobLifecycle,
-  JobSnapshotReader,
-  QueueCountsReader,
-  type BookkeepingKeys,
+  createRedisClient,
+  openShards,
+  QueueShards,
+  REPLICA_ACK_TIMEOUT_MS,
+  replicasAcknowledging,
+  ShardCountMismatchError,
+  sumQueueCounts,
+  verifyShardCount,
   type JobLookup,
   type PurgeOutcome,
   type QueueCounts,
+  type RedisClient,
+  type ShardHandle,
   type TerminateOutcome,
 } from '@report-jobs/queue';
 import { queueTelemetry } from '@report-jobs/tracing';
@@ -40,51 +42,79 @@ export interface IndexEntry {
 
 /**
  * The API's only door to Redis: adds, reads, terminates and purges jobs, and pages
- * through the creation-time index. It runs no worker. A Redis outage leaves here as
+ * through the creation-time indexes. It runs no worker. Each job lives in one shard (its
+ * instance id tells which), so a status read, a cancel or a purge goes to one node in one
+ * round trip; listing merges the shards' indexes. A Redis outage leaves here as
  * ServiceUnavailableError (503), after being logged; any other Redis error as a fault (500).
  */
 @Injectable()
 export class JobStore implements OnApplicationShutdown {
   private readonly logger = new Logger(JobStore.name);
-  private readonly redis: Redis;
-  private readonly queue: Queue<ReportJobData>;
-  private readonly reader: JobSnapshotReader;
-  private readonly countsReader: QueueCountsReader;
-  private readonly lifecycle: JobLifecycle;
-  private readonly keys: BookkeepingKeys;
+  private readonly shards: QueueShards;
+  private readonly redis: RedisClient;
+  /** Reads, scripts and rate counts: one handle per shard on `redis`. */
+  private readonly handles: ShardHandle[];
+  /**
+   * Where jobs are added. With REDIS_MIN_REPLICAS_ACK, a connection of its own: WAIT
+   * blocks the connection it is sent on until replicas catch up, which must not hold up
+   * the status reads queued behind it. Otherwise the same as `redis`.
+   */
+  private readonly writer: RedisClient;
+  private readonly writeHandles: ShardHandle[];
   private secretValue?: Promise<Buffer>;
+  private shardCountCheck?: Promise<void>;
 
   constructor(private readonly env: Environment) {
-    this.redis = createProducerConnection(env.REDIS_URL);
-    // Without listeners, an 'error' event would crash the process during an outage.
-    this.redis.on('error', (error) => this.logger.warn(`Redis connection: ${error.message}`));
-    checkEvictionPolicy(this.redis, this.logger);
+    this.shards = QueueShards.fromEnvironment(env);
+    this.redis = this.connect('api');
+    checkRedisServer(this.redis, this.logger);
     this.redis.defineCommand('reportJobAddRequests', { numberOfKeys: 1, lua: ADD_REQUESTS_SCRIPT });
-    this.queue = new Queue<ReportJobData>(REPORTS_QUEUE, { connection: this.redis, telemetry: queueTelemetry() });
-    this.queue.on('error', (error) => this.logger.warn(`Queue: ${error.message}`));
-    this.reader = new JobSnapshotReader(this.redis, this.queue);
-    this.countsReader = new QueueCountsReader(this.redis, this.queue);
-    this.lifecycle = new JobLifecycle(this.redis, this.queue, env.JOB_GONE_RETENTION_SECONDS * 1000);
-    this.keys = bookkeepingKeys(this.queue);
+    this.handles = this.open(this.redis);
+    this.writer = env.REDIS_MIN_REPLICAS_ACK > 0 ? this.connect('api-writes') : this.redis;
+    this.writeHandles = this.writer === this.redis ? this.handles : this.open(this.writer);
+    // Checked as soon as Redis is reachable (again after a failed check); requests wait for it (see guard).
+    this.redis.on('ready', () => void this.verifiedShardCount().catch(() => undefined));
+  }
+
+  private connect(name: string): RedisClient {
+    const client = createRedisClient(this.env, 'producer', { name });
+    // Without listeners, an 'error' event would crash the process during an outage.
+    client.on('error', (error: Error) => this.logger.warn(`Redis connection: ${error.message}`));
+    return client;
+  }
+
+  private open(client: RedisClient): ShardHandle[] {
+    return openShards(this.shards, client, {
+      goneRetentionMs: this.env.JOB_GONE_RETENTION_SECONDS * 1000,
+      telemetry: queueTelemetry(),
+      onError: (error) => this.logger.warn(`Queue: ${error.message}`),
+    });
+  }
+
+  private handleOf(instanceId: string, handles = this.handles): ShardHandle {
+    return handles[this.shards.forJob(instanceId).index];
   }
 
   /**
-   * Resolves once Redis has acknowledged the job; the job is then durably queued. A job
-   * id that already exists is left as it is (BullMQ ignores the duplicate atomically),
-   * which is what makes idempotent submits safe under concurrency. The job is indexed for
-   * listing once Redis has it: an add that failed leaves no index entry behind.
+   * Resolves once Redis has acknowledged the job (and, with REDIS_MIN_REPLICAS_ACK, once
+   * that many replicas have it); the job is then durably queued. A job id that already
+   * exists is left as it is (BullMQ ignores the duplicate atomically), which is what makes
+   * idempotent submits safe under concurrency. The job is indexed for listing once Redis
+   * has it: an add that failed leaves no index entry behind.
    */
   async add(instanceId: string, data: ReportJobData, createdAt: number): Promise<void> {
     const options = reportJobOptions(instanceId, createdAt, {
       attempts: this.env.JOB_ATTEMPTS,
       backoffMs: this.env.JOB_BACKOFF_MS,
     });
+    const { queue, lifecycle } = this.handleOf(instanceId, this.writeHandles);
     let acknowledged = false;
     try {
       await this.guard('add a job', async () => {
-        await this.queue.add(REPORT_JOB_NAME, data, options);
+        await queue.add(REPORT_JOB_NAME, data, options);
         acknowledged = true;
-        await this.lifecycle.index(instanceId, data.owner);
+        await lifecycle.index(instanceId, data.owner);
+        await this.replicated(queue.toKey(instanceId));
       });
     } catch (error) {
       // Once Redis acknowledged the add the job is queued, whatever became of its indexing.
@@ -93,24 +123,62 @@ export class JobStore implements OnApplicationShutdown {
     }
   }
 
+  /**
+   * With REDIS_MIN_REPLICAS_ACK, waits until that many replicas have every write the
+   * writer connection made up to now (the job's among them: `key` names the master it went
+   * to); a job they did not acknowledge in time may be lost in a failover, so its submit
+   * answers 503, saying it may exist.
+   */
+  private async replicated(key: string): Promise<void> {
+    const wanted = this.env.REDIS_MIN_REPLICAS_ACK;
+    if (wanted === 0) return;
+    const replicas = await replicasAcknowledging(this.writer, key, wanted, REPLICA_ACK_TIMEOUT_MS);
+    if (replicas < wanted) {
+      throw new ServiceUnavailableError(`${replicas} of ${wanted} replica(s) acknowledged the write within ${REPLICA_ACK_TIMEOUT_MS} ms`, true);
+    }
+  }
+
   /** Indexes a job that exists for listing (again: entries are never duplicated). */
   async index(instanceId: string, owner: string): Promise<void> {
-    await this.guard('index a job', () => this.lifecycle.index(instanceId, owner));
+    await this.guard('index a job', () => this.handleOf(instanceId).lifecycle.index(instanceId, owner));
   }
 
   lookup(instanceId: string): Promise<JobLookup> {
-    return this.guard('read a job', () => this.reader.lookup(instanceId));
+    return this.guard('read a job', () => this.handleOf(instanceId).snapshots.lookup(instanceId));
   }
 
+  /** Looks up many jobs: one pipeline per shard, the shards in parallel, answers in the order asked. */
   lookupMany(instanceIds: string[]): Promise<JobLookup[]> {
-    return this.guard('read jobs', () => this.reader.lookupMany(instanceIds));
+    return this.guard('read jobs', async () => {
+      const byShard = new Map<ShardHandle, number[]>();
+      instanceIds.forEach((id, i) => {
+        const handle = this.handleOf(id);
+        const positions = byShard.get(handle) ?? [];
+        positions.push(i);
+        byShard.set(handle, positions);
+      });
+      const found: JobLookup[] = new Array(instanceIds.length);
+      await Promise.all(
+        [...byShard].map(async ([handle, positions]) => {
+          const lookups = await handle.snapshots.lookupMany(positions.map((i) => instanceIds[i]));
+          positions.forEach((position, i) => (found[position] = lookups[i]));
+        }),
+      );
+      return found;
+    });
   }
 
-  /** The deployment's secret for deriving instance ids from idempotency keys, made once and shared in Redis. */
+  /**
+   * The deployment's secret for deriving instance ids from idempotency keys, made once and
+   * shared in Redis (in the home shard). Made on the writer connection, so that with
+   * REDIS_MIN_REPLICAS_ACK it is replicated before any id derived from it is handed out.
+   */
   idempotencySecret(): Promise<Buffer> {
+    const key = this.handles[this.shards.home.index].keys.secret;
     this.secretValue ??= this.guard('read the idempotency secret', async () => {
-      await this.redis.set(this.keys.secret, randomBytes(32).toString('hex'), 'NX');
-      return Buffer.from((await this.redis.get(this.keys.secret))!, 'hex');
+      await this.writer.set(key, randomBytes(32).toString('hex'), 'NX');
+      await this.replicated(key);
+      return Buffer.from((await this.redis.get(key))!, 'hex');
     }).catch((error: unknown) => {
       this.secretValue = undefined;
       throw error;
@@ -123,35 +191,43 @@ export class JobStore implements OnApplicationShutdown {
    * the caller's principal (undefined for an admin): another principal's job is 'none'.
    */
   terminate(instanceId: string, visibleTo: string | undefined, reason: string, now: number): Promise<TerminateOutcome> {
-    return this.guard('terminate a job', () => this.lifecycle.terminate(instanceId, visibleTo, reason, now));
+    return this.guard('terminate a job', () => this.handleOf(instanceId).lifecycle.terminate(instanceId, visibleTo, reason, now));
   }
 
   /** Purges a finished job in one atomic step, leaving a 'purged' record for 410s. */
   purge(instanceId: string, visibleTo: string | undefined, now: number): Promise<PurgeOutcome> {
-    return this.guard('purge a job', () => this.lifecycle.purge(instanceId, visibleTo, now));
+    return this.guard('purge a job', () => this.handleOf(instanceId).lifecycle.purge(instanceId, visibleTo, now));
   }
 
   /**
-   * Index entries created in [from, to], in creation order, after `after` (the last entry
-   * of the previous page), at most `count` of them.
+   * Index entries created in [from, to], in creation order (time, then id), after `after`
+   * (the last entry of the previous page), at most `count` of them. Each shard has its
+   * own index; the next `count` of each are merged, so a page holds exactly the entries
+   * that follow `after` over all shards, and the next page resumes right after its last.
    */
   indexPage(owner: string | undefined, from: number, to: number, after: IndexEntry | undefined, count: number): Promise<IndexEntry[]> {
-    const key = owner === undefined ? this.keys.index : this.keys.ownerIndex(owner);
     return this.guard('list jobs', async () => {
-      const entries: IndexEntry[] = [];
-      const min = after ? Math.max(after.createdAt, from) : from;
-      // Entries of equal time come in id order; skip those up to the cursor's id.
-      for (let offset = 0; entries.length < count; offset += count) {
-        const flat = await this.redis.zrangebyscore(key, min, to, 'WITHSCORES', 'LIMIT', offset, count);
-        for (let i = 0; i + 1 < flat.length; i += 2) {
-          const entry = { id: flat[i], createdAt: Number(flat[i + 1]) };
-          const seen = after && (entry.createdAt < after.createdAt || (entry.createdAt === after.createdAt && entry.id <= after.id));
-          if (!seen && entries.length < count) entries.push(entry);
-        }
-        if (flat.length < count * 2) break;
-      }
-      return entries;
+      const pages = await Promise.all(
+        this.handles.map(({ keys }) => this.shardIndexPage(owner === undefined ? keys.index : keys.ownerIndex(owner), from, to, after, count)),
+      );
+      return pages.flat().sort(inCreationOrder).slice(0, count);
     });
+  }
+
+  private async shardIndexPage(key: string, from: number, to: number, after: IndexEntry | undefined, count: number): Promise<IndexEntry[]> {
+    const entries: IndexEntry[] = [];
+    const min = after ? Math.max(after.createdAt, from) : from;
+    // Entries of equal time come in id order; skip those up to the cursor's id.
+    for (let offset = 0; entries.length < count; offset += count) {
+      const flat = await this.redis.zrangebyscore(key, min, to, 'WITHSCORES', 'LIMIT', offset, count);
+      for (let i = 0; i + 1 < flat.length; i += 2) {
+        const entry = { id: flat[i], createdAt: Number(flat[i + 1]) };
+        const seen = after && inCreationOrder(entry, after) <= 0;
+        if (!seen && entries.length < count) entries.push(entry);
+      }
+      if (flat.length < count * 2) break;
+    }
+    return entries;
   }
 
   /**
@@ -160,23 +236,58 @@ export class JobStore implements OnApplicationShutdown {
    */
   addRequests(bucket: string, principal: string, windowStart: number, windowMs: number, increment: number): Promise<number> {
     const command = this.redis as unknown as CountCommand;
-    const key = this.queue.toKey(`rj:rate:${bucket}:${principal}:${windowStart}`);
+    const key = this.handles[this.shards.home.index].keys.rateCount(bucket, principal, windowStart);
     return this.guard('count requests', () => command.reportJobAddRequests(key, increment, windowMs));
   }
 
-  /** Jobs per state and the age of the next in line, for the metrics (O(1), one round trip). */
+  /** Jobs per state and the age of the next in line over all shards, for the metrics (O(1) per shard, the shards in parallel). */
   queueCounts(): Promise<QueueCounts> {
-    return this.guard('count the queue', () => this.countsReader.read());
+    return this.guard('count the queue', async () => sumQueueCounts(await Promise.all(this.handles.map((handle) => handle.counts.read()))));
   }
 
-  /** Resolves when Redis answers PING (within the connection's command timeout). */
+  /**
+   * Resolves when the API can use Redis: the master of every shard accepts a write (a
+   * replica, or a master demoted by a failover, refuses it; so does a master short of the
+   * replicas its min-replicas-to-write asks for), within the connection's command timeout.
+   */
   async ping(): Promise<void> {
-    await this.guard('ping Redis', () => this.redis.ping());
+    if (this.writer.status !== 'ready') throw new ServiceUnavailableError(`Redis is not connected (status ${this.writer.status})`);
+    try {
+      await this.guard('check Redis', async () => {
+        await Promise.all(this.handles.map(({ keys }) => this.redis.del(keys.readinessProbe)));
+      });
+    } catch (error) {
+      if (error instanceof ServiceUnavailableError) throw error;
+      // Not an outage but a Redis the API cannot use (a cluster node behind REDIS_URL answers
+      // MOVED): not ready all the same.
+      this.logger.error(`Redis cannot be used: ${error instanceof Error ? error.message : error}`);
+      throw new ServiceUnavailableError('Redis cannot be used');
+    }
   }
 
   async onApplicationShutdown(): Promise<void> {
-    await this.queue.close().catch(() => undefined);
+    const handles = new Set([...this.handles, ...this.writeHandles]);
+    await Promise.all([...handles].map((handle) => handle.queue.close().catch(() => undefined)));
     this.redis.disconnect();
+    this.writer.disconnect();
+  }
+
+  /**
+   * Checks the deployment's shard count against the one recorded in Redis, once per
+   * process (again after a failed attempt). A mismatch stops the API: serving would read
+   * and write jobs on the wrong shards.
+   */
+  private verifiedShardCount(): Promise<void> {
+    this.shardCountCheck ??= verifyShardCount(this.redis, this.shards).catch((error: unknown) => {
+      this.shardCountCheck = undefined;
+      if (error instanceof ShardCountMismatchError) {
+        this.logger.error(error.message);
+        console.error(error.message);
+        process.exit(1);
+      }
+      throw error;
+    });
+    return this.shardCountCheck;
   }
 
   /**
@@ -191,8 +302,10 @@ export class JobStore implements OnApplicationShutdown {
       throw new ServiceUnavailableError(`Redis is not connected (status ${this.redis.status})`);
     }
     try {
+      await this.verifiedShardCount();
       return await operation();
     } catch (error) {
+      if (error instanceof ServiceUnavailableError) throw error;
       const message = error instanceof Error ? error.message : String(error);
       const failure = classifyRedisError(error);
       if (failure === 'unexpected') throw new Error(`Could not ${what}: ${message}`, { cause: error });
@@ -200,4 +313,10 @@ export class JobStore implements OnApplicationShutdown {
       throw new ServiceUnavailableError(message, failure === 'no-answer');
     }
   }
+}
+
+/** Creation order: by time, then by id, as a sorted set orders members of equal score. */
+function inCreationOrder(a: IndexEntry, b: IndexEntry): number {
+  if (a.createdAt !== b.createdAt) return a.createdAt - b.createdAt;
+  return a.id < b.id ? -1 : a.id > b.id ? 1 : 0;
 }

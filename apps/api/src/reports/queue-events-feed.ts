@@ -1,9 +1,8 @@
 import { Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
-import { QueueEvents, QueueKeys } from 'bullmq';
-import type { Redis } from 'ioredis';
+import { QueueEvents } from 'bullmq';
 import { Environment } from '@report-jobs/config';
 import { REPORTS_QUEUE } from '@report-jobs/contract';
-import { createWorkerConnection } from '@report-jobs/queue';
+import { createRedisClient, QueueShards, type RedisClient } from '@report-jobs/queue';
 
 /** The queue events that say a job changed: its state, its attempt or its progress. */
 export const JOB_CHANGE_EVENTS = [
@@ -39,7 +38,7 @@ export class QueueEventsFeed implements OnApplicationBootstrap, OnApplicationShu
   private readonly listeners = new Map<string, Set<JobChangeListener>>();
   private readonly live: Promise<void>;
   private markLive!: () => void;
-  private connection?: Redis;
+  private connection?: RedisClient;
   private events?: QueueEvents;
   private closed = false;
 
@@ -76,13 +75,13 @@ export class QueueEventsFeed implements OnApplicationBootstrap, OnApplicationShu
   }
 
   private async start(): Promise<void> {
-    const connection = createWorkerConnection(this.env.REDIS_URL);
-    connection.on('error', (error) => this.logger.warn(`Redis connection: ${error.message}`));
+    const connection = createRedisClient(this.env, 'worker', { name: 'api-events' });
+    connection.on('error', (error: Error) => this.logger.warn(`Redis connection: ${error.message}`));
     this.connection = connection;
     // Waits for Redis if it is down (the connection queues the command until it is up).
     const startId = await this.lastEntryId(connection);
     if (this.closed) return;
-    const events = new QueueEvents(REPORTS_QUEUE, { connection, lastEventId: startId });
+    const events = new QueueEvents(REPORTS_QUEUE, { connection, prefix: this.env.QUEUE_PREFIX, lastEventId: startId });
     events.on('error', (error) => this.logger.warn(`Queue events: ${error.message}`));
     for (const event of JOB_CHANGE_EVENTS) {
       events.on(event, ({ jobId }: { jobId?: string }) => {
@@ -94,9 +93,8 @@ export class QueueEventsFeed implements OnApplicationBootstrap, OnApplicationShu
   }
 
   /** The id of the stream's newest entry ('0-0' when it has none): the reader goes on from there. */
-  private async lastEntryId(connection: Redis): Promise<string> {
-    // The queue's default 'bull' prefix, as the job store's Queue uses.
-    const key = new QueueKeys().toKey(REPORTS_QUEUE, 'events');
+  private async lastEntryId(connection: RedisClient): Promise<string> {
+    const key = QueueShards.fromEnvironment(this.env).home.toKey('events');
     const newest = await connection.xrevrange(key, '+', '-', 'COUNT', 1);
     return newest[0]?.[0] ?? '0-0';
   }

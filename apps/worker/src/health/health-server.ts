@@ -7,7 +7,7 @@ import { ReportWorker } from '../processors/report-worker';
 
 /**
  * The worker has no API, only these probes on WORKER_HEALTH_PORT: live while the process
- * runs, ready while its BullMQ worker is consuming and its Redis connection is up; and
+ * runs, ready while its BullMQ workers consume and Redis takes writes; and
  * GET /metrics for Prometheus unless WORKER_METRICS=false.
  * Not published in docker compose, so any number of workers can run side by side.
  */
@@ -28,8 +28,9 @@ export class HealthServer implements OnApplicationBootstrap, OnApplicationShutdo
     const onError = (error: Error) => this.logger.error(`Metrics: ${error.message}`);
     this.server = createServer((request, response) => {
       if (registry && answerMetrics(registry, request, response, onError)) return;
-      const [status, body] = this.answer(request.url ?? '');
-      response.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
+      void this.answer(request.url ?? '').then(([status, body]) => {
+        response.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
+      });
     });
     return new Promise((resolve, reject) => {
       this.server!.once('error', reject);
@@ -40,10 +41,10 @@ export class HealthServer implements OnApplicationBootstrap, OnApplicationShutdo
     });
   }
 
-  private answer(url: string): [number, object] {
+  private async answer(url: string): Promise<[number, object]> {
     if (url === '/health/live') return [200, { status: 'ok' }];
     if (url === '/health/ready') {
-      const ready = this.reportWorker.isReady();
+      const ready = await this.reportWorker.isReady().catch(() => false);
       return [ready ? 200 : 503, { status: ready ? 'ok' : 'unavailable' }];
     }
     return [404, { status: 'not found' }];

@@ -96,8 +96,7 @@ export class WorkerMetrics {
    * (usually one that died); the event names only the job, so its operation is read back.
    */
   private async stalled(jobId: string): Promise<void> {
-    const { redis, queue } = this.workerQueue;
-    const raw = await redis.hget(queue.toKey(jobId), 'data').catch((error: unknown) => {
+    const raw = await this.workerQueue.redis.hget(this.workerQueue.handleOf(jobId).queue.toKey(jobId), 'data').catch((error: unknown) => {
       this.logger.warn(`Could not read stalled job ${jobId}: ${error instanceof Error ? error.message : error}`);
       return null;
     });

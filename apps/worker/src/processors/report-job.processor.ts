@@ -136,7 +136,7 @@ export class ReportJobProcessor implements OnModuleInit {
   private async checkTerminationRequest(job: ReportJob): Promise<void> {
     let reason = this.terminationRequests.take(job.id!);
     if (reason === undefined && job.attemptsStarted > 1) {
-      const stored = await this.workerQueue.redis.hget(this.workerQueue.queue.toKey(job.id!), TERMINATE_FIELD);
+      const stored = await this.workerQueue.redis.hget(this.workerQueue.handleOf(job.id!).queue.toKey(job.id!), TERMINATE_FIELD);
       if (stored) reason = (JSON.parse(stored) as { reason: string }).reason;
     }
     if (reason !== undefined) throw await this.terminated(job, reason);
@@ -149,7 +149,7 @@ export class ReportJobProcessor implements OnModuleInit {
    */
   private async terminated(job: ReportJob, reason: string): Promise<OperationError> {
     try {
-      await this.workerQueue.lifecycle.recordTermination(job.id!, job.token ?? '', { reason, at: Date.now() });
+      await this.workerQueue.handleOf(job.id!).lifecycle.recordTermination(job.id!, job.token ?? '', { reason, at: Date.now() });
     } catch (error) {
       // The job still must not run on: it ends Failed (with the termination as its error).
       this.logger.warn(`Could not record the termination: ${error instanceof Error ? error.message : error}`);

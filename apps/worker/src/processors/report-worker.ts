@@ -1,10 +1,11 @@
 import { Injectable, Logger, OnApplicationBootstrap, BeforeApplicationShutdown } from '@nestjs/common';
 import { UnrecoverableError, WaitingError, Worker } from 'bullmq';
-import type { Redis } from 'ioredis';
+import { randomInt } from 'node:crypto';
 import { Environment } from '@report-jobs/config';
 import { REPORTS_QUEUE, type ReportJobData, type ReportJobOutput } from '@report-jobs/contract';
-import { createWorkerConnection } from '@report-jobs/queue';
+import { createRedisClient, type RedisClient } from '@report-jobs/queue';
 import { WorkerMetrics } from '../metrics/worker-metrics';
+import { WorkerQueue } from '../queue/worker-queue';
 import { queueTelemetry } from '@report-jobs/tracing';
 import { WebhookRelay } from '../webhooks/webhook-relay';
 import { ReportJobProcessor, SHUTDOWN_REASON, type ReportJob } from './report-job.processor';
@@ -18,6 +19,19 @@ export const HAND_BACK_WINDOW_MS = 3_000;
 export const HAND_BACK_TIMEOUT_MS = 2_000;
 /** A stall limit no job reaches: its attempts run out long before. */
 const NEVER_FAIL_FOR_STALLING = Number.MAX_SAFE_INTEGER;
+/** How long to wait before checking the shard count again when Redis failed the check. */
+const SHARD_CHECK_RETRY_MS = 1_000;
+
+/**
+ * Splits a process's concurrency over the shards: each gets ⌊total / parts⌋, and the
+ * remainder goes one each to the shards from `offset` on (a random offset per process, so
+ * that over a fleet no shard is favoured).
+ */
+export function splitConcurrency(total: number, parts: number, offset: number): number[] {
+  const base = Math.floor(total / parts);
+  const extra = total % parts;
+  return Array.from({ length: parts }, (_, shard) => base + ((shard - offset + parts) % parts < extra ? 1 : 0));
+}
 
 /** An attempt running on this worker. */
 interface ActiveAttempt {
@@ -31,32 +45,56 @@ interface ActiveAttempt {
 }
 
 /**
- * Owns the BullMQ Worker of this process: starts consuming once the app has booted and,
- * on SIGTERM, stops taking jobs and gives active ones WORKER_SHUTDOWN_GRACE_MS to finish.
- * Jobs still running then are interrupted and put back in the queue as they were, so
- * another worker runs them: not a failed attempt, no backoff, the retry budget untouched.
+ * Owns the BullMQ Workers of this process, one per shard: starts consuming once the app
+ * has booted and, on SIGTERM, stops taking jobs and gives active ones
+ * WORKER_SHUTDOWN_GRACE_MS to finish. Jobs still running then are interrupted and put back
+ * in the queue as they were, so another worker runs them: not a failed attempt, no
+ * backoff, the retry budget untouched.
+ *
+ * With several shards, WORKER_CONCURRENCY is split between the shards' Workers: each shard
+ * always has its share of every process, so a busy shard cannot starve the others, and
+ * the process never runs more than WORKER_CONCURRENCY jobs. The price: a shard's backlog
+ * cannot borrow the idle share of another (jobs spread evenly over the shards, so the
+ * shares stay close to their load).
  */
 @Injectable()
 export class ReportWorker implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly logger = new Logger(ReportWorker.name);
-  private readonly connection: Redis;
+  private readonly connection: RedisClient;
   private readonly active = new Map<string, ActiveAttempt>();
-  readonly worker: Worker<ReportJobData, ReportJobOutput>;
+  /** One per shard, in shard order. */
+  readonly workers: Worker<ReportJobData, ReportJobOutput>[];
+  /** Each Worker's blocking connection (the one that waits for jobs), once BullMQ has made it. */
+  private readonly blockingClients: Array<{ status: string } | undefined> = [];
+  private readonly concurrencies: number[];
 
   constructor(
     private readonly processor: ReportJobProcessor,
     private readonly env: Environment,
     private readonly metrics: WorkerMetrics,
-    webhooks: WebhookRelay,
+    private readonly workerQueue: WorkerQueue,
+    private readonly webhooks: WebhookRelay,
   ) {
-    this.connection = createWorkerConnection(env.REDIS_URL);
-    this.connection.on('error', (error) => this.logger.warn(`Redis connection: ${error.message}`));
+    this.connection = createRedisClient(env, 'worker', { name: 'worker-consumer' });
+    this.connection.on('error', (error: Error) => this.logger.warn(`Redis connection: ${error.message}`));
     // Three parameters: BullMQ then gives each attempt a signal, which worker.cancelJob() fires.
     const processFn = (job: ReportJob, token?: string, signal?: AbortSignal) => this.run(job, token, signal);
-    this.worker = new Worker<ReportJobData, ReportJobOutput>(REPORTS_QUEUE, processFn, {
+    const shards = workerQueue.shards;
+    this.concurrencies = splitConcurrency(env.WORKER_CONCURRENCY, shards.count, randomInt(shards.count));
+    this.workers = shards.all.map((shard) => this.createWorker(shard.prefix, this.concurrencies[shard.index], processFn));
+  }
+
+  private createWorker(
+    prefix: string,
+    concurrency: number,
+    processFn: (job: ReportJob, token?: string, signal?: AbortSignal) => Promise<ReportJobOutput>,
+  ): Worker<ReportJobData, ReportJobOutput> {
+    const env = this.env;
+    const worker = new Worker<ReportJobData, ReportJobOutput>(REPORTS_QUEUE, processFn, {
       connection: this.connection,
+      prefix,
       autorun: false,
-      concurrency: env.WORKER_CONCURRENCY,
+      concurrency,
       // A crashed worker's job runs again once its lock has expired and a stalled-job check
       // has seen it: within lockDuration + stalledInterval, 1.5 × WORKER_LOCK_DURATION_MS.
       lockDuration: env.WORKER_LOCK_DURATION_MS,
@@ -66,26 +104,59 @@ export class ReportWorker implements OnApplicationBootstrap, BeforeApplicationSh
       maxStalledCount: NEVER_FAIL_FOR_STALLING,
       telemetry: queueTelemetry(),
     });
-    this.worker.on('error', (error) => this.logger.error(`Worker: ${error.message}`));
-    this.worker.on('failed', (job, error) => {
+    worker.on('error', (error) => this.logger.error(`Worker: ${error.message}`));
+    worker.on('failed', (job, error) => {
       if (!job || !job.finishedOn) return;
       this.logger.warn({ instanceId: job.id }, `Job failed for good: ${error.message}`);
-      webhooks.afterEnd(job);
+      this.webhooks.afterEnd(job);
     });
-    this.worker.on('completed', (job) => webhooks.afterEnd(job));
-    metrics.observe(this.worker);
+    worker.on('completed', (job) => this.webhooks.afterEnd(job));
+    this.metrics.observe(worker);
+    return worker;
   }
 
-  /** Consuming, not closing, and connected to Redis. */
-  isReady(): boolean {
-    return this.worker.isRunning() && !this.worker.closing && this.connection.status === 'ready';
+  /**
+   * Consuming every shard, not closing, and both connections up: the one for commands and
+   * each Worker's blocking connection, the one that waits for jobs (after a Redis restart
+   * or a failover it must reconnect too, or the worker would never see a job again); and
+   * the master of every shard accepts writes.
+   */
+  async isReady(): Promise<boolean> {
+    const consuming =
+      this.connection.status === 'ready' &&
+      this.workers.every((worker, shard) => worker.isRunning() && !worker.closing && this.blockingClients[shard]?.status === 'ready');
+    return consuming && (await this.workerQueue.writable());
+  }
+
+  /** Fires the cancellation of a job running in this process; false when it does not run here. */
+  cancelJob(instanceId: string, reason: string): boolean {
+    return this.workers[this.workerQueue.shards.forJob(instanceId).index].cancelJob(instanceId, reason);
   }
 
   onApplicationBootstrap(): void {
-    this.logger.log(`Consuming queue "${REPORTS_QUEUE}" with concurrency ${this.env.WORKER_CONCURRENCY}`);
-    this.worker.run().catch((error: unknown) => {
-      this.logger.error(`Worker stopped: ${error instanceof Error ? error.message : error}`);
-    });
+    const shards = this.workerQueue.shards;
+    const what = shards.count === 1 ? `queue "${REPORTS_QUEUE}"` : `${shards.count} shards of queue "${REPORTS_QUEUE}"`;
+    const split = shards.count === 1 ? '' : ` (${this.concurrencies.join(' + ')})`;
+    this.logger.log(`Consuming ${what} with concurrency ${this.env.WORKER_CONCURRENCY}${split}`);
+    this.startOnceShardCountVerified();
+  }
+
+  /** Consumes only once the shard count is known to be the deployment's (see WorkerQueue). */
+  private startOnceShardCountVerified(): void {
+    this.workerQueue.verifiedShardCount().then(
+      () => {
+        this.workers.forEach((worker, shard) => {
+          void worker.getBackend().blockingClient?.then((client) => (this.blockingClients[shard] = client as unknown as { status: string }));
+          worker.run().catch((error: unknown) => {
+            this.logger.error(`Worker stopped: ${error instanceof Error ? error.message : error}`);
+          });
+        });
+      },
+      (error: unknown) => {
+        this.logger.warn(`Could not check the shard count: ${error instanceof Error ? error.message : error}`);
+        setTimeout(() => this.startOnceShardCountVerified(), SHARD_CHECK_RETRY_MS).unref();
+      },
+    );
   }
 
   /** One attempt, as BullMQ calls it; an attempt interrupted by shutdown goes back to the queue. */
@@ -136,7 +207,7 @@ export class ReportWorker implements OnApplicationBootstrap, BeforeApplicationSh
     const cause = signal ? ` (${signal})` : '';
     this.logger.log(`Shutting down${cause}; ${this.active.size} active job(s) get ${grace} ms to finish`);
     // Stops fetching at once; settles when the active attempts are over.
-    const closed = this.worker.close().then(
+    const closed = Promise.all(this.workers.map((worker) => worker.close())).then(
       () => true,
       (error: unknown) => {
         this.logger.warn(`Closing the worker: ${error instanceof Error ? error.message : error}`);

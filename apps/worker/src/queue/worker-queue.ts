@@ -1,50 +1,128 @@
 import { Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
-import { Queue } from 'bullmq';
-import type { Redis } from 'ioredis';
 import { Environment } from '@report-jobs/config';
-import { REPORTS_QUEUE, type ReportJobData } from '@report-jobs/contract';
 import {
-  bookkeepingKeys,
-  checkEvictionPolicy,
-  createWorkerConnection,
-  JobLifecycle,
-  QueueCountsReader,
-  type BookkeepingKeys,
+  checkRedisServer,
+  createRedisClient,
+  keySlot,
+  masterConnection,
+  openShards,
+  QueueShards,
+  ShardCountMismatchError,
+  sumQueueCounts,
+  verifyShardCount,
+  isCluster,
   type QueueCounts,
+  type RedisClient,
+  type ShardHandle,
 } from '@report-jobs/queue';
 
-/** The worker's handle on the queue for housekeeping (retention, terminations, key names), beside its BullMQ Worker. */
+/**
+ * The worker's handle on the queues for housekeeping (retention, terminations, key names),
+ * beside its BullMQ workers: one handle per shard, all on one connection.
+ */
 @Injectable()
 export class WorkerQueue implements OnApplicationShutdown {
   private readonly logger = new Logger(WorkerQueue.name);
-  readonly redis: Redis;
-  readonly queue: Queue<ReportJobData>;
-  readonly keys: BookkeepingKeys;
-  private readonly countsReader: QueueCountsReader;
-  readonly lifecycle: JobLifecycle;
+  readonly redis: RedisClient;
+  readonly shards: QueueShards;
+  /** One per shard, in shard order. */
+  readonly handles: ShardHandle[];
+  private shardCountCheck?: Promise<void>;
 
   constructor(env: Environment) {
-    this.redis = createWorkerConnection(env.REDIS_URL);
-    this.redis.on('error', (error) => this.logger.warn(`Redis connection: ${error.message}`));
-    checkEvictionPolicy(this.redis, this.logger);
-    this.queue = new Queue<ReportJobData>(REPORTS_QUEUE, { connection: this.redis });
-    this.queue.on('error', (error) => this.logger.warn(`Queue: ${error.message}`));
-    this.keys = bookkeepingKeys(this.queue);
-    this.lifecycle = new JobLifecycle(this.redis, this.queue, env.JOB_GONE_RETENTION_SECONDS * 1000);
-    this.countsReader = new QueueCountsReader(this.redis, this.queue);
+    this.shards = QueueShards.fromEnvironment(env);
+    this.redis = createRedisClient(env, 'worker', { name: 'worker' });
+    this.redis.on('error', (error: Error) => this.logger.warn(`Redis connection: ${error.message}`));
+    checkRedisServer(this.redis, this.logger);
+    this.handles = openShards(this.shards, this.redis, {
+      goneRetentionMs: env.JOB_GONE_RETENTION_SECONDS * 1000,
+      onError: (error) => this.logger.warn(`Queue: ${error.message}`),
+    });
+    this.redis.on('ready', () => {
+      void this.verifiedShardCount().catch(() => undefined);
+      if (isCluster(this.redis) && this.shards.count > 1) {
+        try {
+          this.logShardPlacement();
+        } catch (error) {
+          this.logger.warn(`Could not tell where the shards are: ${error instanceof Error ? error.message : error}`);
+        }
+      }
+    });
+  }
+
+  /** The home shard: its keys are the service-wide ones (sweep lease, cancel channel). */
+  get home(): ShardHandle {
+    return this.handles[this.shards.home.index];
+  }
+
+  /** The handle of the shard holding the job with this instance id. */
+  handleOf(instanceId: string): ShardHandle {
+    return this.handles[this.shards.forJob(instanceId).index];
   }
 
   /**
-   * Jobs per state and the age of the next in line, for the metrics. Refused at once while
-   * disconnected: this connection would otherwise hold the command until Redis is back.
+   * Resolves once the deployment's shard count is checked against the one recorded in
+   * Redis (waiting for Redis if it is down). A mismatch stops the worker: it would consume
+   * the wrong shards and look up jobs in the wrong ones.
    */
-  queueCounts(): Promise<QueueCounts> {
-    if (this.redis.status !== 'ready') return Promise.reject(new Error(`Redis is not connected (status ${this.redis.status})`));
-    return this.countsReader.read();
+  verifiedShardCount(): Promise<void> {
+    this.shardCountCheck ??= verifyShardCount(this.redis, this.shards).catch((error: unknown) => {
+      this.shardCountCheck = undefined;
+      if (error instanceof ShardCountMismatchError) {
+        this.logger.error(error.message);
+        console.error(error.message);
+        process.exit(1);
+      }
+      throw error;
+    });
+    return this.shardCountCheck;
+  }
+
+  /**
+   * Says which master serves each shard's slot, and warns when shards share one: they are
+   * then no more capacity than one queue (a cluster with fewer masters than shards, or
+   * whose slots were not split evenly).
+   */
+  private logShardPlacement(): void {
+    const placement = this.handles.map(({ shard }) => {
+      const node = masterConnection(this.redis, shard.toKey('id'));
+      return { prefix: shard.prefix, slot: keySlot(shard.prefix), master: `${node.options.host}:${node.options.port}` };
+    });
+    this.logger.log(`Shards: ${placement.map((each) => `${each.prefix} slot ${each.slot} on ${each.master}`).join(', ')}`);
+    const masters = new Set(placement.map((each) => each.master));
+    if (masters.size < placement.length) {
+      this.logger.warn(`The ${placement.length} shards share ${masters.size} master(s): sharding adds no capacity beyond one queue per master`);
+    }
+  }
+
+  /**
+   * Whether the master of every shard accepts a write within `timeoutMs`: a replica or a
+   * demoted master refuses it, and a cluster node behind REDIS_URL answers MOVED. This
+   * connection waits through outages, hence the deadline.
+   */
+  async writable(timeoutMs = 1000): Promise<boolean> {
+    if (this.redis.status !== 'ready') return false;
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<boolean>((resolve) => (timer = setTimeout(resolve, timeoutMs, false)));
+    const probe = Promise.all(this.handles.map(({ keys }) => this.redis.del(keys.readinessProbe))).then(
+      () => true,
+      () => false,
+    );
+    return Promise.race([probe, deadline]).finally(() => clearTimeout(timer));
+  }
+
+  /**
+   * Jobs per state over all shards and the age of the next in line, for the metrics.
+   * Refused at once while disconnected: this connection would otherwise hold the command
+   * until Redis is back.
+   */
+  async queueCounts(): Promise<QueueCounts> {
+    if (this.redis.status !== 'ready') throw new Error(`Redis is not connected (status ${this.redis.status})`);
+    return sumQueueCounts(await Promise.all(this.handles.map((handle) => handle.counts.read())));
   }
 
   async onApplicationShutdown(): Promise<void> {
-    await this.queue.close().catch(() => undefined);
+    await Promise.all(this.handles.map((handle) => handle.queue.close().catch(() => undefined)));
     this.redis.disconnect();
   }
 }

@@ -28,7 +28,7 @@ export class RetentionSweeper implements OnApplicationBootstrap, OnApplicationSh
     private readonly workerQueue: WorkerQueue,
     private readonly env: Environment,
   ) {
-    this.lease = new SweepLease(workerQueue.redis, workerQueue.keys.sweepLease, LEASE_MS);
+    this.lease = new SweepLease(workerQueue.redis, workerQueue.home.keys.sweepLease, LEASE_MS);
   }
 
   /** A quarter of the shortest retention, between 250 ms and a minute. */
@@ -75,18 +75,20 @@ export class RetentionSweeper implements OnApplicationBootstrap, OnApplicationSh
     return removed;
   }
 
-  /** One batch of finished jobs past their retention, from each finished set. */
+  /** One batch of finished jobs past their retention, from each finished set of each shard. */
   private async sweepBatch(now: number): Promise<number> {
-    const { queue, redis, lifecycle } = this.workerQueue;
+    const { redis, handles } = this.workerQueue;
     let expired = 0;
-    for (const [set, retentionSeconds] of [
-      [queue.keys.completed, this.env.JOB_RETENTION_COMPLETED_SECONDS],
-      [queue.keys.failed, this.env.JOB_RETENTION_FAILED_SECONDS],
-    ] as const) {
-      // Finished sets are scored by the time the job finished.
-      const cutoff = now - retentionSeconds * 1000;
-      const ids = await redis.zrangebyscore(set, '-inf', cutoff, 'LIMIT', 0, BATCH);
-      expired += await lifecycle.expire(ids, set, cutoff, now);
+    for (const { queue, lifecycle } of handles) {
+      for (const [set, retentionSeconds] of [
+        [queue.keys.completed, this.env.JOB_RETENTION_COMPLETED_SECONDS],
+        [queue.keys.failed, this.env.JOB_RETENTION_FAILED_SECONDS],
+      ] as const) {
+        // Finished sets are scored by the time the job finished.
+        const cutoff = now - retentionSeconds * 1000;
+        const ids = await redis.zrangebyscore(set, '-inf', cutoff, 'LIMIT', 0, BATCH);
+        expired += await lifecycle.expire(ids, set, cutoff, now);
+      }
     }
     return expired;
   }

@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '@report-jobs/queue';
 import { randomUUID } from 'node:crypto';
 
 /** Deletes the lease only if this holder still has it: an expired lease may be someone else's now. */
@@ -21,7 +21,7 @@ export class SweepLease {
   private readonly token = randomUUID();
 
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly key: string,
     private readonly durationMs: number,
   ) {

@@ -30,8 +30,9 @@ export class WebhookQueue implements OnApplicationShutdown {
     env: Environment,
     metrics: WorkerMetrics,
   ) {
-    const { redis, queue } = workerQueue;
-    this.queue = new Queue<WebhookDeliveryData>(WEBHOOKS_QUEUE, { connection: redis, telemetry: queueTelemetry() });
+    const { redis } = workerQueue;
+    const { queue } = workerQueue.home;
+    this.queue = new Queue<WebhookDeliveryData>(WEBHOOKS_QUEUE, { connection: redis, prefix: env.QUEUE_PREFIX, telemetry: queueTelemetry() });
     this.queue.on('error', (error) => this.logger.warn(`Queue: ${error.message}`));
     this.outbox = new WebhookOutbox(redis, queue);
     this.reports = new JobSnapshotReader(redis, queue);

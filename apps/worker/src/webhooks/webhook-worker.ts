@@ -1,9 +1,8 @@
 import { BeforeApplicationShutdown, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
 import { Worker } from 'bullmq';
-import type { Redis } from 'ioredis';
 import { Environment } from '@report-jobs/config';
 import { WEBHOOKS_QUEUE, type WebhookDeliveryData } from '@report-jobs/contract';
-import { createWorkerConnection } from '@report-jobs/queue';
+import { createRedisClient, type RedisClient } from '@report-jobs/queue';
 import { queueTelemetry } from '@report-jobs/tracing';
 import { nextAttemptDelayMs } from '@report-jobs/webhooks';
 import { RetryDelivery, WebhookDeliveryProcessor } from './webhook-delivery.processor';
@@ -18,7 +17,7 @@ import { WebhookQueue } from './webhook-queue';
 @Injectable()
 export class WebhookWorker implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly logger = new Logger(WebhookWorker.name);
-  private readonly connection: Redis;
+  private readonly connection: RedisClient;
   readonly worker: Worker<WebhookDeliveryData>;
 
   constructor(
@@ -26,10 +25,12 @@ export class WebhookWorker implements OnApplicationBootstrap, BeforeApplicationS
     private readonly env: Environment,
     webhooks: WebhookQueue,
   ) {
-    this.connection = createWorkerConnection(env.REDIS_URL);
-    this.connection.on('error', (error) => this.logger.warn(`Redis connection: ${error.message}`));
+    this.connection = createRedisClient(env, 'worker', { name: 'worker-webhooks' });
+    this.connection.on('error', (error: Error) => this.logger.warn(`Redis connection: ${error.message}`));
     this.worker = new Worker<WebhookDeliveryData>(WEBHOOKS_QUEUE, (job) => this.processor.deliver(job), {
       connection: this.connection,
+      // The delivery queue's prefix (see WebhookQueue): on a cluster, the home shard's slot.
+      prefix: env.QUEUE_PREFIX,
       autorun: false,
       concurrency: env.WEBHOOK_CONCURRENCY,
       lockDuration: env.WORKER_LOCK_DURATION_MS,

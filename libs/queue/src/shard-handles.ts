@@ -1,0 +1,43 @@
+import { Queue, type Telemetry } from 'bullmq';
+import { REPORTS_QUEUE, type ReportJobData } from '@report-jobs/contract';
+import { bookkeepingKeys, type BookkeepingKeys } from './bookkeeping-keys';
+import { JobLifecycle } from './job-lifecycle';
+import { JobSnapshotReader } from './job-snapshot.reader';
+import { QueueCountsReader } from './queue-counts.reader';
+import type { QueueShard, QueueShards } from './queue-shards';
+import type { RedisClient } from './redis-connections';
+
+/** One shard's queue on one connection, with the readers and scripts bound to its keys. */
+export interface ShardHandle {
+  shard: QueueShard;
+  queue: Queue<ReportJobData>;
+  keys: BookkeepingKeys;
+  lifecycle: JobLifecycle;
+  snapshots: JobSnapshotReader;
+  counts: QueueCountsReader;
+}
+
+export interface ShardHandleOptions {
+  /** JOB_GONE_RETENTION_SECONDS in ms: how long a purged or expired job's record lasts. */
+  goneRetentionMs: number;
+  /** BullMQ's telemetry option (tracing), if on. */
+  telemetry?: Telemetry;
+  /** Called with the errors a queue emits (they would crash the process without a listener). */
+  onError: (error: Error) => void;
+}
+
+/** A handle on every shard, in shard order, all sharing `client`. */
+export function openShards(shards: QueueShards, client: RedisClient, options: ShardHandleOptions): ShardHandle[] {
+  return shards.all.map((shard) => {
+    const queue = new Queue<ReportJobData>(REPORTS_QUEUE, { connection: client, prefix: shard.prefix, telemetry: options.telemetry });
+    queue.on('error', options.onError);
+    return {
+      shard,
+      queue,
+      keys: bookkeepingKeys(queue),
+      lifecycle: new JobLifecycle(client, queue, options.goneRetentionMs),
+      snapshots: new JobSnapshotReader(client, queue),
+      counts: new QueueCountsReader(client, queue),
+    };
+  });
+}
