@@ -1,19 +1,23 @@
 import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { Webhook } from 'standardwebhooks';
 import { API_MAIN, startApi, startApiAnswering, startWorker, startWorkerAnswering, type AppProcess } from '../support/apps';
 import { launchBrowser } from '../support/browser';
-import { randomBytes } from 'node:crypto';
 import { ancestorsOf, SpanKind, startOtlpReceiver, type ReceivedSpan } from '../support/otlp-receiver';
 import { freePort } from '../support/free-port';
 import { pollUntilDone, postJson, request, type JsonResponse } from '../support/http';
 import { scrape, valueOf } from '../support/metrics';
 import { startRedisCluster, type TestRedisCluster } from '../support/redis-cluster';
 import { waitFor } from '../support/wait';
+import { WebhookReceiver } from '../support/webhook-receiver';
 import { keySlot, shardIndexOf, shardPrefixes } from '@report-jobs/queue';
 
 const PREFIX = '{report-jobs}';
 const SHARDS = 3;
 const KEYS = { main: 'key-of-main-0001', limited: 'key-of-limited-02', admin: 'key-of-the-ops-03' };
 const bearer = (key: string) => ({ authorization: `Bearer ${key}` });
+const webhookSecret = `whsec_${randomBytes(32).toString('base64')}`;
+const webhookVerifier = new Webhook(webhookSecret);
 
 // The whole contract on a real Redis Cluster of three masters, the jobs spread over three
 // shards (queues whose hash tags land on different masters): every script and transaction
@@ -32,17 +36,22 @@ describe('on a Redis Cluster with sharded queues', () => {
     MAX_PREFER_WAIT_SECONDS: '5',
     API_KEYS: `main:${KEYS.main},limited:${KEYS.limited}`,
     ADMIN_API_KEYS: `ops:${KEYS.admin}`,
+    // Callbacks of key-less calls, delivered to the local receiver.
+    WEBHOOK_SECRETS: `anonymous:${webhookSecret}`,
+    WEBHOOK_ALLOW_INSECURE: 'true',
+    WEBHOOK_ALLOW_PRIVATE_NETWORKS: 'true',
   };
+  let receiver: WebhookReceiver;
 
   beforeAll(async () => {
-    cluster = await startRedisCluster({ masters: 3 });
+    [cluster, receiver] = await Promise.all([startRedisCluster({ masters: 3 }), WebhookReceiver.start()]);
     // One job per shard at a time in each worker: two workers give each shard two slots.
     const workerEnv = { ...policy, WORKER_CONCURRENCY: '3', SIMULATED_FAILURES: 'cust-flaky=2,cust-broken=*' };
     [api, ...workers] = await Promise.all([startApi(redisEnv(), policy), startWorker(redisEnv(), workerEnv), startWorker(redisEnv(), workerEnv)]);
   });
   afterAll(async () => {
     await Promise.all([api, ...(workers ?? [])].map((app) => app?.stop()));
-    await cluster?.close();
+    await Promise.all([cluster?.close(), receiver?.close()]);
   });
 
   const reports = () => `${api.url}/api/jobs/reports`;
@@ -218,6 +227,74 @@ describe('on a Redis Cluster with sharded queues', () => {
       jobs.map((job) => request(job.body.statusQueryGetUri as string, { headers: { prefer: 'wait=5' }, signal: AbortSignal.timeout(8000) })),
     );
     for (const done of waited) expect(done.body.runtimeStatus).toBe('Completed');
+  });
+
+  /** Starts jobs until one has landed on each of `shards`; answers them by shard. */
+  const startOnShards = async (shards: number[], body: (n: number) => object, submit: (body: object) => Promise<JsonResponse> = start) => {
+    const byShard = new Map<number, JsonResponse>();
+    for (let n = 0; byShard.size < shards.length && n < 60; n++) {
+      const job = await submit(body(n));
+      if (shards.includes(shardOf(job)) && !byShard.has(shardOf(job))) byShard.set(shardOf(job), job);
+    }
+    expect([...byShard.keys()].sort()).toEqual(shards);
+    return byShard;
+  };
+
+  /** Waits for the first webhook the receiver got for this job. */
+  const deliveryOf = (job: JsonResponse, shard: number) =>
+    waitFor(`the webhook of the job on shard ${shard}`, async () =>
+      receiver.received.find((delivery) => delivery.body.includes(`"instanceId":"${job.body.instanceId as string}"`)),
+    );
+
+  it("delivers the webhook of a job on every shard, signed, and records it on the job's shard", async () => {
+    const jobs = await startOnShards([0, 1, 2], (n) => ({ customer_id: `hook-${n}`, delay_seconds: 0, callback_url: receiver.url(`/ended-${n}`) }));
+    for (const [shard, job] of jobs) {
+      const delivery = await deliveryOf(job, shard);
+      expect(webhookVerifier.verify(delivery.body, delivery.headers)).toMatchObject({
+        type: 'report.completed',
+        data: { instanceId: job.body.instanceId, runtimeStatus: 'Completed' },
+      });
+      const callback = await waitFor(`the delivery on shard ${shard} to be recorded`, async () => {
+        const status = await statusOf(job);
+        return (status.body.callback as { state?: string } | undefined)?.state === 'delivered' && status.body.callback;
+      });
+      expect(callback).toMatchObject({ state: 'delivered', attempts: 1 });
+    }
+    // Each shard's outbox is empty again, and the delivery queue lives in the home shard's slot.
+    for (const prefix of prefixes) {
+      const master = cluster.masterOf(keySlot(prefix)).client();
+      expect(await master.zcard(`${prefix}:reports:rj:webhook-outbox`)).toBe(0);
+    }
+    expect(await cluster.masterOf(keySlot(PREFIX)).client().exists(`${PREFIX}:report-webhooks:id`)).toBe(1);
+  });
+
+  it('delivers the webhooks of jobs terminated while queued on non-zero shards, relayed from their outboxes', async () => {
+    // A deployment of its own, without a worker at first: the cancel ends each queued job in
+    // the API's atomic script, which enters it in its shard's outbox; no worker ever ends it,
+    // so only a worker's poll of every shard's outbox can queue its delivery.
+    const deployment = { ...redisEnv(), QUEUE_PREFIX: '{hooks}' };
+    const hooksApi = await startApi(deployment, policy);
+    let hooksWorker: AppProcess | undefined;
+    try {
+      const submit = (body: object) => postJson(`${hooksApi.url}/api/jobs/reports`, body);
+      const jobs = await startOnShards([1, 2], (n) => ({ customer_id: `queued-${n}`, delay_seconds: 0, callback_url: receiver.url(`/queued-${n}`) }), submit);
+      for (const job of jobs.values()) {
+        const cancelled = await request(`${job.body.statusQueryGetUri}/terminate?reason=not%20wanted`, { method: 'POST' });
+        expect(cancelled.body).toMatchObject({ runtimeStatus: 'Terminated', callback: { state: 'pending', attempts: 0 } });
+      }
+      hooksWorker = await startWorker(deployment, policy);
+      for (const [shard, job] of jobs) {
+        const delivery = await deliveryOf(job, shard);
+        expect(webhookVerifier.verify(delivery.body, delivery.headers)).toMatchObject({
+          type: 'report.terminated',
+          data: { instanceId: job.body.instanceId, runtimeStatus: 'Terminated', output: { reason: 'not wanted' } },
+        });
+      }
+      const slotErrors = [hooksApi, hooksWorker].flatMap((app) => app.logLines()).filter((line) => /CROSSSLOT|non local key|MOVED|ASK /.test(JSON.stringify(line)));
+      expect(slotErrors).toEqual([]);
+    } finally {
+      await Promise.all([hooksApi.stop(), hooksWorker?.stop()]);
+    }
   });
 
   it('shares the rate limits between API replicas through the home shard', async () => {

@@ -7,9 +7,9 @@ import type { Queue } from 'bullmq';
  * ':', so none of these can collide with a job's key.
  *
  * With several shards (queue-shards.ts), what concerns a job (its gone record, index
- * entries, the channel its cancellation goes out on) is under its shard's prefix; the
- * service-wide keys (secret, rate counts, sweep lease, shard count) are those of shard 0,
- * the home shard.
+ * entries, the channel its cancellation goes out on, the webhook outbox it enters when it
+ * ends) is under its shard's prefix; the service-wide keys (secret, rate counts, sweep
+ * lease, shard count) are those of shard 0, the home shard.
  */
 export interface BookkeepingKeys {
   /** Hash left where a job was once it is purged or expired (see gone-record.ts). */

@@ -6,6 +6,7 @@ import { JobSnapshotReader } from './job-snapshot.reader';
 import { QueueCountsReader } from './queue-counts.reader';
 import type { QueueShard, QueueShards } from './queue-shards';
 import type { RedisClient } from './redis-connections';
+import { WebhookOutbox } from './webhook-outbox';
 
 /** One shard's queue on one connection, with the readers and scripts bound to its keys. */
 export interface ShardHandle {
@@ -15,6 +16,8 @@ export interface ShardHandle {
   lifecycle: JobLifecycle;
   snapshots: JobSnapshotReader;
   counts: QueueCountsReader;
+  /** The shard's webhook outbox: jobs of this shard whose delivery is not queued yet. */
+  outbox: WebhookOutbox;
 }
 
 export interface ShardHandleOptions {
@@ -38,6 +41,7 @@ export function openShards(shards: QueueShards, client: RedisClient, options: Sh
       lifecycle: new JobLifecycle(client, queue, options.goneRetentionMs),
       snapshots: new JobSnapshotReader(client, queue),
       counts: new QueueCountsReader(client, queue),
+      outbox: new WebhookOutbox(client, queue),
     };
   });
 }

@@ -20,6 +20,10 @@ import type { RedisClient } from './redis-connections';
  * The delivery's state lives on the job's own hash (WEBHOOK_FIELD), so it goes when the job
  * goes and the status read gets it in its one round trip. Writes to it never create a hash
  * for a job that is gone.
+ *
+ * Each shard has its outbox, under the shard's prefix: the job-lifecycle scripts that end a
+ * job enter it in the same step, and on a Redis Cluster a script's keys must share a slot.
+ * Whoever relays reads every shard's outbox.
  */
 
 /** Writes the delivery state, only on a job that still exists. KEYS: job  ARGV: state JSON */

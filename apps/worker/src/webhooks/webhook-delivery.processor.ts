@@ -59,7 +59,7 @@ export class WebhookDeliveryProcessor {
   async deliver(job: DeliveryJob): Promise<void> {
     const { instanceId } = job.data;
     const attempt = job.attemptsMade + 1;
-    const current = await this.webhooks.outbox.readState(instanceId);
+    const current = await this.webhooks.outboxOf(instanceId).readState(instanceId);
     if (current && current.state !== 'pending') {
       // Another delivery of this job's end already finished (one queued twice).
       this.logger.log({ instanceId }, `Webhook already ${current.state}; not sent again`);
@@ -119,6 +119,6 @@ export class WebhookDeliveryProcessor {
   private async record(instanceId: string, state: WebhookDeliveryRecord, outcome: WebhookAttemptOutcome): Promise<void> {
     this.metrics.webhookAttempt(outcome);
     if (outcome === 'delivered') this.logger.log({ instanceId, attempts: state.attempts }, 'Webhook delivered');
-    await this.webhooks.outbox.writeState(instanceId, state);
+    await this.webhooks.outboxOf(instanceId).writeState(instanceId, state);
   }
 }

@@ -27,8 +27,8 @@ type AnyJob = Pick<Job<Partial<ReportJobData>>, 'id' | 'data'>;
  * Turns the end of a job with a callback into a queued delivery, at least once (see
  * libs/queue/src/webhook-outbox.ts): the attempt that ends a job puts it in the outbox
  * first (expectEnd), the worker relays it as soon as BullMQ has ended it (afterEnd), and
- * every worker polls the outbox for entries nobody relayed. Relaying is idempotent, so
- * these may overlap.
+ * every worker polls the outboxes (one per shard) for entries nobody relayed. Relaying is
+ * idempotent, so these may overlap.
  */
 @Injectable()
 export class WebhookRelay implements OnApplicationBootstrap, OnApplicationShutdown {
@@ -40,7 +40,7 @@ export class WebhookRelay implements OnApplicationBootstrap, OnApplicationShutdo
 
   /** Before the attempt that ends a job returns: from now on its end cannot go unnoticed. */
   async expectEnd(job: AnyJob, now = Date.now()): Promise<void> {
-    if (job.data?.callbackUrl) await this.webhooks.outbox.enter(job.id!, now + END_GRACE_MS);
+    if (job.data?.callbackUrl) await this.webhooks.outboxOf(job.id!).enter(job.id!, now + END_GRACE_MS);
   }
 
   /** BullMQ has ended the job (completed, or failed for good). */
@@ -53,8 +53,8 @@ export class WebhookRelay implements OnApplicationBootstrap, OnApplicationShutdo
 
   /** Queues the delivery of the job's end, if it has ended and has a callback not yet queued. */
   async relay(instanceId: string, now = Date.now()): Promise<void> {
-    const { outbox, reports } = this.webhooks;
-    const found = await reports.lookup(instanceId);
+    const outbox = this.webhooks.outboxOf(instanceId);
+    const found = await this.webhooks.lookup(instanceId);
     const job = found.found === 'job' ? found.job : undefined;
     const data = job?.data as Partial<ReportJobData> | undefined;
     if (!job || !data?.callbackUrl || !data.owner || job.webhook) return outbox.leave(instanceId);
@@ -86,13 +86,19 @@ export class WebhookRelay implements OnApplicationBootstrap, OnApplicationShutdo
     await this.polling;
   }
 
+  /** Looks in every shard's outbox; a shard that cannot be read now is looked at again at the next poll. */
   private async pollOutbox(): Promise<void> {
     if (!this.webhooks.redisReady) return;
-    const due = await this.webhooks.outbox.due(Date.now(), OUTBOX_BATCH);
-    for (const instanceId of due) {
-      await this.relay(instanceId).catch((error: unknown) =>
-        this.logger.warn({ instanceId }, `Could not relay a webhook from the outbox: ${messageOf(error)}`),
-      );
+    for (const [shard, outbox] of this.webhooks.outboxes.entries()) {
+      const due = await outbox.due(Date.now(), OUTBOX_BATCH).catch((error: unknown) => {
+        this.logger.warn(`Could not read the webhook outbox of shard ${shard}: ${messageOf(error)}`);
+        return [];
+      });
+      for (const instanceId of due) {
+        await this.relay(instanceId).catch((error: unknown) =>
+          this.logger.warn({ instanceId }, `Could not relay a webhook from the outbox: ${messageOf(error)}`),
+        );
+      }
     }
   }
 }
