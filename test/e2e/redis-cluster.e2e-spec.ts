@@ -1,8 +1,15 @@
+import { Global, Module } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
 import { spawn } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { Webhook } from 'standardwebhooks';
+import { Environment, validateEnvironment } from '@report-jobs/config';
+import { ApiMetricsModule } from '../../apps/api/src/metrics/metrics.module';
+import { JobWaiter } from '../../apps/api/src/reports/job-waiter';
+import { ReportsModule } from '../../apps/api/src/reports/reports.module';
 import { API_MAIN, startApi, startApiAnswering, startWorker, startWorkerAnswering, type AppProcess } from '../support/apps';
 import { launchBrowser } from '../support/browser';
+import { openEventStream } from '../support/event-stream';
 import { ancestorsOf, SpanKind, startOtlpReceiver, type ReceivedSpan } from '../support/otlp-receiver';
 import { freePort } from '../support/free-port';
 import { pollUntilDone, postJson, request, type JsonResponse } from '../support/http';
@@ -40,6 +47,8 @@ describe('on a Redis Cluster with sharded queues', () => {
     WEBHOOK_SECRETS: `anonymous:${webhookSecret}`,
     WEBHOOK_ALLOW_INSECURE: 'true',
     WEBHOOK_ALLOW_PRIVATE_NETWORKS: 'true',
+    // No heartbeat within a test: an event stream moves on the queue events of its job's shard only.
+    SSE_HEARTBEAT_SECONDS: '300',
   };
   let receiver: WebhookReceiver;
 
@@ -245,6 +254,55 @@ describe('on a Redis Cluster with sharded queues', () => {
     waitFor(`the webhook of the job on shard ${shard}`, async () =>
       receiver.received.find((delivery) => delivery.body.includes(`"instanceId":"${job.body.instanceId as string}"`)),
     );
+
+  it('wakes a Prefer: wait on a job of every shard, on the first wait after the start', async () => {
+    // The API's waiting machinery in this process, on the cluster: an end announced right
+    // after the waiter's check, on the stream of the job's shard, must wake it; the wait
+    // is far longer than the test, so only that announcement can end it in time.
+    const env = validateEnvironment({ ...redisEnv(), METRICS_PORT: '0', LOG_LEVEL: 'silent' });
+    @Global()
+    @Module({ providers: [{ provide: Environment, useValue: env }], exports: [Environment] })
+    class ClusterConfigModule {}
+    @Module({ imports: [ClusterConfigModule, ApiMetricsModule, ReportsModule] })
+    class WaitingModule {}
+    const app = await NestFactory.createApplicationContext(WaitingModule, { logger: false });
+    try {
+      const waiter = app.get(JobWaiter);
+      const client = cluster.client();
+      const woken = new Set<number>();
+      prefixes.forEach((prefix, shard) => {
+        let instanceId = randomUUID();
+        while (shardIndexOf(instanceId, SHARDS) !== shard) instanceId = randomUUID();
+        // What BullMQ adds to the shard's event stream when the job completes.
+        const hasEnded = async () => {
+          await client.xadd(`${prefix}:reports:events`, '*', 'event', 'completed', 'jobId', instanceId, 'returnvalue', '{}', 'prev', 'active');
+          return false;
+        };
+        void waiter.waitForEnd(instanceId, 3_600_000, hasEnded).then(() => woken.add(shard));
+      });
+      await waitFor('a waiter on each shard to be woken by the completion', async () => woken.size === SHARDS);
+    } finally {
+      await app.close();
+    }
+  });
+
+  it('streams the live events of a job on every shard, to its final status', async () => {
+    const jobs = await startOnShards([0, 1, 2], (n) => ({ customer_id: `stream-${n}`, delay_seconds: 3 }));
+    await Promise.all(
+      [...jobs.values()].map(async (job) => {
+        const stream = await openEventStream(`${job.body.statusQueryGetUri}/events`);
+        expect(stream.status).toBe(200);
+        const events = await stream.eventsUntilEnd();
+        const payloads = events.map((event) => JSON.parse(event.data) as { instanceId: string; runtimeStatus: string; customStatus: unknown });
+        expect(payloads.every((payload) => payload.instanceId === job.body.instanceId)).toBe(true);
+        expect(payloads.map((payload) => payload.runtimeStatus).join(' ')).toMatch(/^(Pending )*(Running )+Completed$/);
+        // The worker's progress reports (one a second) came as events too.
+        expect(payloads.some((payload) => payload.runtimeStatus === 'Running' && payload.customStatus !== null)).toBe(true);
+        const ids = events.map((event) => event.id!.split('.').map(Number));
+        for (let i = 1; i < ids.length; i++) expect(ids[i][0] - ids[i - 1][0] || ids[i][1] - ids[i - 1][1] || ids[i][2] - ids[i - 1][2]).toBeGreaterThan(0);
+      }),
+    );
+  });
 
   it("delivers the webhook of a job on every shard, signed, and records it on the job's shard", async () => {
     const jobs = await startOnShards([0, 1, 2], (n) => ({ customer_id: `hook-${n}`, delay_seconds: 0, callback_url: receiver.url(`/ended-${n}`) }));

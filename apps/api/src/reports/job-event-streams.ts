@@ -21,7 +21,7 @@ const STREAM_READER: Caller = { principal: 'event-streams', admin: true };
 /**
  * The API process's event streams of jobs (GET …/{instanceId}/events). Streams of one job
  * share one watch (one read per change, whatever their number); all are fed by the
- * process's one queue events reader, so a stream costs no Redis connection. Each principal
+ * process's queue events readers (one per shard), so a stream costs no Redis connection. Each principal
  * may hold SSE_MAX_STREAMS_PER_PRINCIPAL streams open on this process. Every
  * SSE_HEARTBEAT_SECONDS each stream gets a heartbeat and each followed job is read again,
  * which heals a lost queue event. On shutdown every stream ends at once.

@@ -6,9 +6,9 @@ import { QueueEventsFeed, type JobChangeEvent } from './queue-events-feed';
 const ENDING_EVENTS: ReadonlySet<JobChangeEvent> = new Set(['completed', 'failed', 'removed']);
 
 /**
- * Lets requests with `Prefer: wait=N` wait for a job to finish. The process's one queue
- * events reader serves every waiting request, so waiting ties up no Redis connection per
- * request. Events only wake a waiter early: the answer is always read from the job itself
+ * Lets requests with `Prefer: wait=N` wait for a job to finish. The process's queue events
+ * readers (one per shard) serve every waiting request, so waiting ties up no Redis
+ * connection per request. Events only wake a waiter early: the answer is always read from the job itself
  * afterwards, since the event stream is best-effort.
  */
 @Injectable()
@@ -29,8 +29,9 @@ export class JobWaiter implements BeforeApplicationShutdown {
 
   /**
    * Resolves when the job completes or fails, or when `ms` have passed, whichever is
-   * first. `hasEnded` is asked once the waiter listens and the events reader is live: a job
-   * that ended before then is seen by that check, one that ends afterwards by the reader.
+   * first. `hasEnded` is asked once the waiter listens and the events reader of the job's
+   * shard is live: a job that ended before then is seen by that check, one that ends
+   * afterwards by the reader.
    */
   async waitForEnd(instanceId: string, ms: number, hasEnded: () => Promise<boolean>): Promise<void> {
     if (ms <= 0 || this.closing) return;
@@ -48,7 +49,7 @@ export class JobWaiter implements BeforeApplicationShutdown {
       const unsubscribe = this.feed.subscribe(instanceId, (event) => ENDING_EVENTS.has(event) && done());
       this.waits.add(done);
       this.feed
-        .whenLive()
+        .whenLive(instanceId)
         .then(hasEnded)
         .then(
           (ended) => ended && done(),
