@@ -19,8 +19,6 @@ export const HAND_BACK_WINDOW_MS = 3_000;
 export const HAND_BACK_TIMEOUT_MS = 2_000;
 /** A stall limit no job reaches: its attempts run out long before. */
 const NEVER_FAIL_FOR_STALLING = Number.MAX_SAFE_INTEGER;
-/** How long to wait before checking the shard count again when Redis failed the check. */
-const SHARD_CHECK_RETRY_MS = 1_000;
 
 /**
  * Splits a process's concurrency over the shards: each gets ⌊total / parts⌋, and the
@@ -143,20 +141,14 @@ export class ReportWorker implements OnApplicationBootstrap, BeforeApplicationSh
 
   /** Consumes only once the shard count is known to be the deployment's (see WorkerQueue). */
   private startOnceShardCountVerified(): void {
-    this.workerQueue.verifiedShardCount().then(
-      () => {
-        this.workers.forEach((worker, shard) => {
-          void worker.getBackend().blockingClient?.then((client) => (this.blockingClients[shard] = client as unknown as { status: string }));
-          worker.run().catch((error: unknown) => {
-            this.logger.error(`Worker stopped: ${error instanceof Error ? error.message : error}`);
-          });
+    void this.workerQueue.whenShardCountVerified().then(() => {
+      this.workers.forEach((worker, shard) => {
+        void worker.getBackend().blockingClient?.then((client) => (this.blockingClients[shard] = client as unknown as { status: string }));
+        worker.run().catch((error: unknown) => {
+          this.logger.error(`Worker stopped: ${error instanceof Error ? error.message : error}`);
         });
-      },
-      (error: unknown) => {
-        this.logger.warn(`Could not check the shard count: ${error instanceof Error ? error.message : error}`);
-        setTimeout(() => this.startOnceShardCountVerified(), SHARD_CHECK_RETRY_MS).unref();
-      },
-    );
+      });
+    });
   }
 
   /** One attempt, as BullMQ calls it; an attempt interrupted by shutdown goes back to the queue. */

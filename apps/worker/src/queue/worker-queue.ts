@@ -1,4 +1,5 @@
 import { Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { Environment } from '@report-jobs/config';
 import {
   checkRedisServer,
@@ -15,6 +16,9 @@ import {
   type RedisClient,
   type ShardHandle,
 } from '@report-jobs/queue';
+
+/** How long to wait before checking the shard count again when Redis failed the check. */
+const SHARD_CHECK_RETRY_MS = 1_000;
 
 /**
  * The worker's handle on the queues for housekeeping (retention, terminations, key names),
@@ -76,6 +80,22 @@ export class WorkerQueue implements OnApplicationShutdown {
       throw error;
     });
     return this.shardCountCheck;
+  }
+
+  /**
+   * Resolves once the shard count is verified, asking again every second while Redis fails
+   * the check (it never rejects). Whatever reads or writes a job by its shard waits for it:
+   * with a wrong count, a job's id would lead to the wrong shard.
+   */
+  async whenShardCountVerified(): Promise<void> {
+    for (;;) {
+      try {
+        return await this.verifiedShardCount();
+      } catch (error) {
+        this.logger.warn(`Could not check the shard count: ${error instanceof Error ? error.message : error}`);
+        await sleep(SHARD_CHECK_RETRY_MS, undefined, { ref: false });
+      }
+    }
   }
 
   /**

@@ -2,6 +2,7 @@ import { Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } fro
 import type { Job } from 'bullmq';
 import { mapJobState, type ReportJobData, type RuntimeStatus, type WebhookEventType } from '@report-jobs/contract';
 import { toStatusPayload, webhookData, type JobSnapshot } from '@report-jobs/queue';
+import { WorkerQueue } from '../queue/worker-queue';
 import { WebhookQueue } from './webhook-queue';
 
 /** How often the outbox is looked at for jobs whose delivery nobody queued (their worker died). */
@@ -35,8 +36,12 @@ export class WebhookRelay implements OnApplicationBootstrap, OnApplicationShutdo
   private readonly logger = new Logger(WebhookRelay.name);
   private timer?: NodeJS.Timeout;
   private polling?: Promise<void>;
+  private shardCountVerified = false;
 
-  constructor(private readonly webhooks: WebhookQueue) {}
+  constructor(
+    private readonly webhooks: WebhookQueue,
+    private readonly workerQueue: WorkerQueue,
+  ) {}
 
   /** Before the attempt that ends a job returns: from now on its end cannot go unnoticed. */
   async expectEnd(job: AnyJob, now = Date.now()): Promise<void> {
@@ -73,6 +78,8 @@ export class WebhookRelay implements OnApplicationBootstrap, OnApplicationShutdo
   }
 
   onApplicationBootstrap(): void {
+    // Outbox entries lead to jobs by shard: polled only once the shard count is the deployment's.
+    void this.workerQueue.whenShardCountVerified().then(() => (this.shardCountVerified = true));
     this.timer = setInterval(() => {
       this.polling ??= this.pollOutbox()
         .catch((error: unknown) => this.logger.warn(`Webhook outbox poll failed: ${messageOf(error)}`))
@@ -88,7 +95,7 @@ export class WebhookRelay implements OnApplicationBootstrap, OnApplicationShutdo
 
   /** Looks in every shard's outbox; a shard that cannot be read now is looked at again at the next poll. */
   private async pollOutbox(): Promise<void> {
-    if (!this.webhooks.redisReady) return;
+    if (!this.shardCountVerified || !this.webhooks.redisReady) return;
     for (const [shard, outbox] of this.webhooks.outboxes.entries()) {
       const due = await outbox.due(Date.now(), OUTBOX_BATCH).catch((error: unknown) => {
         this.logger.warn(`Could not read the webhook outbox of shard ${shard}: ${messageOf(error)}`);

@@ -5,6 +5,7 @@ import { WEBHOOKS_QUEUE, type WebhookDeliveryData } from '@report-jobs/contract'
 import { createRedisClient, type RedisClient } from '@report-jobs/queue';
 import { queueTelemetry } from '@report-jobs/tracing';
 import { nextAttemptDelayMs } from '@report-jobs/webhooks';
+import { WorkerQueue } from '../queue/worker-queue';
 import { RetryDelivery, WebhookDeliveryProcessor } from './webhook-delivery.processor';
 import { WebhookQueue } from './webhook-queue';
 
@@ -23,6 +24,7 @@ export class WebhookWorker implements OnApplicationBootstrap, BeforeApplicationS
   constructor(
     private readonly processor: WebhookDeliveryProcessor,
     private readonly env: Environment,
+    private readonly workerQueue: WorkerQueue,
     webhooks: WebhookQueue,
   ) {
     this.connection = createRedisClient(env, 'worker', { name: 'worker-webhooks' });
@@ -49,8 +51,12 @@ export class WebhookWorker implements OnApplicationBootstrap, BeforeApplicationS
 
   onApplicationBootstrap(): void {
     this.logger.log(`Delivering webhooks with concurrency ${this.env.WEBHOOK_CONCURRENCY}`);
-    this.worker.run().catch((error: unknown) => {
-      this.logger.error(`Webhook worker stopped: ${error instanceof Error ? error.message : error}`);
+    // A delivery records its state on its report job, found by shard: only once the shard count is the deployment's.
+    void this.workerQueue.whenShardCountVerified().then(() => {
+      if (this.worker.closing) return;
+      this.worker.run().catch((error: unknown) => {
+        this.logger.error(`Webhook worker stopped: ${error instanceof Error ? error.message : error}`);
+      });
     });
   }
 
