@@ -85,7 +85,12 @@ try {
     }
   };
   await Promise.all(Array.from({ length: parallel }, submitter));
-  await Promise.race([done, new Promise((_, reject) => setTimeout(() => reject(new Error(`only ${fromEnd.length} of ${jobs} webhooks arrived`)), 60_000))]);
+  let deadline;
+  const tooLate = new Promise((_, reject) => {
+    deadline = setTimeout(() => reject(new Error(`only ${fromEnd.length} of ${jobs} webhooks arrived`)), 60_000);
+  });
+  // Cleared once the webhooks are in, so the script ends then rather than a minute later.
+  await Promise.race([done, tooLate]).finally(() => clearTimeout(deadline));
   const fromSubmit = [...receivedAt].map(([instanceId, at]) => at - submittedAt.get(instanceId));
   const percentile = (values, p) => [...values].sort((a, b) => a - b)[Math.min(values.length - 1, Math.floor((p / 100) * values.length))];
   const line = (what, values) => `${what}: p50 ${percentile(values, 50)} ms, p95 ${percentile(values, 95)} ms, p99 ${percentile(values, 99)} ms, max ${Math.max(...values)} ms`;

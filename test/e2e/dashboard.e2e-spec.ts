@@ -65,6 +65,8 @@ describe('queue dashboard', () => {
     try {
       await page.waitForFunction(shows(failedJobId), { timeout: 15_000 });
       await page.waitForFunction(shows('Simulated failure of attempt 1 for cust-broken'), { timeout: 15_000 });
+      // Both queues: the report jobs, and the webhook deliveries waiting or between retries.
+      await page.waitForFunction(shows('report-webhooks'), { timeout: 15_000 });
       expect(await page.evaluate(BODY_TEXT)).toContain('reports');
       const boardApi = responses.filter((response) => response.url().includes('/admin/queues/api/'));
       expect(boardApi.length).toBeGreaterThan(0);

@@ -177,7 +177,11 @@ describe('the pods against the apps’ configuration', () => {
     expect(env.fromSecrets.REDIS_URL).toEqual({ name: 'report-jobs-secrets', key: 'redis-url', optional: true });
     expect(env.fromSecrets.REDIS_CLUSTER_NODES).toEqual({ name: 'report-jobs-secrets', key: 'redis-cluster-nodes', optional: true });
     expect(env.fromSecrets.REDIS_SENTINELS).toEqual({ name: 'report-jobs-secrets', key: 'redis-sentinels', optional: true });
-    for (const secret of ['REDIS_URL', 'REDIS_CLUSTER_NODES', 'REDIS_SENTINELS', 'API_KEYS', 'ADMIN_API_KEYS']) expect(env.values[secret]).toBeUndefined();
+    for (const secret of ['REDIS_URL', 'REDIS_CLUSTER_NODES', 'REDIS_SENTINELS', 'API_KEYS', 'ADMIN_API_KEYS', 'WEBHOOK_SECRETS']) {
+      expect(env.values[secret]).toBeUndefined();
+    }
+    // The API refuses callbacks of principals without a secret, the worker signs with it: both get it.
+    expect(env.fromSecrets.WEBHOOK_SECRETS).toEqual({ name: 'report-jobs-secrets', key: 'webhook-secrets', optional: true });
     expect(base.filter((object) => object.kind === 'Secret')).toEqual([]);
   });
 

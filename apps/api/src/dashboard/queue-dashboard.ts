@@ -6,7 +6,7 @@ import { FastifyAdapter as BoardAdapter } from '@bull-board/fastify';
 import { Queue } from 'bullmq';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Environment } from '@report-jobs/config';
-import { REPORTS_QUEUE } from '@report-jobs/contract';
+import { REPORTS_QUEUE, WEBHOOKS_QUEUE } from '@report-jobs/contract';
 import { createRedisClient, QueueShards } from '@report-jobs/queue';
 import { ApiKeyRegistry } from '../auth/api-key-registry';
 import { AuthFailureThrottle } from '../auth/auth-failure-throttle';
@@ -38,20 +38,26 @@ export function mountQueueDashboard(app: NestFastifyApplication, env: Environmen
     queue.on('error', (error) => logger.warn(`Queue: ${error.message}`));
     return queue;
   });
+  // Webhook deliveries waiting, running or between retries (delivered ones leave their queue).
+  const deliveries = new Queue(WEBHOOKS_QUEUE, { connection, prefix: env.QUEUE_PREFIX });
+  deliveries.on('error', (error) => logger.warn(`Queue: ${error.message}`));
 
   const board = new BoardAdapter();
   board.setBasePath(DASHBOARD_PATH);
   const actions = env.DASHBOARD_ACTIONS;
   createBullBoard({
-    queues: queues.map(
-      (queue) =>
-        new BullMQAdapter(queue, {
-          readOnlyMode: !actions,
-          allowRetries: actions,
-          // The board keys its queues by name: shards share theirs, so the prefix tells them apart.
-          ...(shards.count > 1 ? { prefix: `${queue.opts.prefix}:` } : {}),
-        }),
-    ),
+    queues: [
+      ...queues.map(
+        (queue) =>
+          new BullMQAdapter(queue, {
+            readOnlyMode: !actions,
+            allowRetries: actions,
+            // The board keys its queues by name: shards share theirs, so the prefix tells them apart.
+            ...(shards.count > 1 ? { prefix: `${queue.opts.prefix}:` } : {}),
+          }),
+      ),
+      new BullMQAdapter(deliveries, { readOnlyMode: !actions, allowRetries: actions }),
+    ],
     serverAdapter: board,
     options: { uiConfig: { boardTitle: 'report-jobs' } },
   });
@@ -92,7 +98,7 @@ export function mountQueueDashboard(app: NestFastifyApplication, env: Environmen
         next(null, JSON.stringify({ ...problem(reply.statusCode, boardErrorDetail(reply.statusCode)), requestId: request.id }));
       });
       dashboard.addHook('onClose', async () => {
-        await Promise.all(queues.map((queue) => queue.close().catch(() => undefined)));
+        await Promise.all([...queues, deliveries].map((queue) => queue.close().catch(() => undefined)));
         connection.disconnect();
       });
       dashboard.register(board.registerPlugin());
