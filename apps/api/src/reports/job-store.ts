@@ -41,8 +41,10 @@ export interface IndexEntry {
 }
 
 /**
- * The API's only door to Redis: adds, reads, terminates and purges jobs, and pages
- * through the creation-time indexes. It runs no worker. Each job lives in one shard (its
+ * The API's door to the jobs in Redis: adds, reads, terminates and purges jobs, pages
+ * through the creation-time indexes, and keeps the rate counts and readiness probe (only
+ * the queue events readers and the dashboard hold connections of their own, for blocking
+ * reads and page-sized reads). It runs no worker. Each job lives in one shard (its
  * instance id tells which), so a status read, a cancel or a purge goes to one node in one
  * round trip; listing merges the shards' indexes. A Redis outage leaves here as
  * ServiceUnavailableError (503), after being logged; any other Redis error as a fault (500).
