@@ -6,7 +6,7 @@
 //
 // Without --url the built API (dist/) is started on a free local port. It needs no Redis
 // to serve its document, so it is given an address where none listens. The file is
-// committed; test/e2e/client-types.e2e-spec.ts fails when it differs from what the served
+// committed; test/e2e/typed-client.e2e-spec.ts fails when it differs from what the served
 // document generates, so a change to the API's answers is a change to the client's types.
 
 import { spawn } from 'node:child_process';

@@ -1,5 +1,4 @@
 import { spawn } from 'node:child_process';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -177,8 +176,12 @@ describe('rate limits across API replicas', () => {
     const first: number[] = [];
     for (let i = 0; i < 4; i++) first.push(await submit(replicas[0]));
     expect(first).toEqual([202, 202, 202, 202]);
-    // Let the first replica share its counts, then spend the rest on the second one.
-    await sleep(300);
+    // Once the first replica has shared its counts in Redis, spend the rest on the second one.
+    await waitFor('the first replica to share its four submissions', async () => {
+      const keys = await redis.client().keys('*rj:rate:submit:tenant-a:*');
+      const counts = await Promise.all(keys.map((key) => redis.client().get(key)));
+      return counts.reduce((sum, count) => sum + Number(count ?? 0), 0) === 4;
+    });
     const second: number[] = [];
     for (let i = 0; i < 4; i++) second.push(await submit(replicas[1]));
     // A replica alone would accept all four; sharing leaves two (one more at most, when

@@ -163,6 +163,7 @@ describe('event streams (Server-Sent Events)', () => {
     ['another tenant’s job', 404],
     ['an unknown job', 404],
     ['a malformed id', 400],
+    ['an id far longer than a UUID', 414],
     ['no API key', 401],
   ])('answers %s with a problem, before any stream', async (what, status) => {
     const job = await start(0);
@@ -170,6 +171,7 @@ describe('event streams (Server-Sent Events)', () => {
       'another tenant’s job': eventsUrl(job.statusUrl),
       'an unknown job': `${api.url}/api/jobs/reports/00000000-0000-4000-8000-000000000000/events`,
       'a malformed id': `${api.url}/api/jobs/reports/not-a-uuid/events`,
+      'an id far longer than a UUID': `${api.url}/api/jobs/reports/${'a'.repeat(400)}/events`,
       'no API key': eventsUrl(job.statusUrl),
     }[what]!;
     const headers = what === 'no API key' ? {} : what === 'another tenant’s job' ? TENANT_B : TENANT_A;
@@ -222,7 +224,7 @@ describe('event streams (Server-Sent Events)', () => {
   it('is described in the OpenAPI document', async () => {
     const document = await request<{ paths: Record<string, { get?: { responses: Record<string, { content?: Record<string, unknown> }> } }> }>(`${api.url}/docs-json`);
     const operation = document.body.paths['/api/jobs/reports/{instanceId}/events']?.get;
-    expect(Object.keys(operation?.responses ?? {}).sort()).toEqual(['200', '204', '400', '401', '404', '410', '429', '503']);
+    expect(Object.keys(operation?.responses ?? {}).sort()).toEqual(['200', '204', '400', '401', '404', '410', '414', '429', '500', '503']);
     expect(Object.keys(operation!.responses['200'].content ?? {})).toEqual(['text/event-stream']);
     expect(Object.keys(operation!.responses['404'].content ?? {})).toEqual(['application/problem+json']);
   });

@@ -97,6 +97,14 @@ describe('the OpenAPI document', () => {
     }
   });
 
+  it('documents on every operation the 500 any route may answer, and the 414 of an over-long id on every path that takes one', () => {
+    const missing = operations().flatMap(({ name, operation }) => [
+      ...(operation.responses['500'] ? [] : [`${name} → 500`]),
+      ...(name.includes('{instanceId}') && !operation.responses['414'] ? [`${name} → 414`] : []),
+    ]);
+    expect(missing).toEqual([]);
+  });
+
   it('closes every object schema: nothing beyond the declared members, in requests and answers', () => {
     const open = Object.entries(doc.components.schemas)
       .filter(([, schema]) => schema.type === 'object' && schema.additionalProperties !== false)

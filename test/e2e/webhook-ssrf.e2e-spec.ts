@@ -60,9 +60,17 @@ describe('callback URLs and the network', () => {
     expectRefused(await submit(url), why);
   });
 
-  it('refuses a name that resolves to a private address at submit', async () => {
+  it('refuses a name that resolves to a private address at submit, telling the address to the log, not the client', async () => {
     dns.resolve('internal.example.test', '10.1.2.3');
-    expectRefused(await submit('https://internal.example.test/hook'), /internal\.example\.test resolves to 10\.1\.2\.3, a private address/);
+    const answer = await submit('https://internal.example.test/hook');
+    expectRefused(answer, /^callback_url internal\.example\.test resolves to an address that is not public/);
+    // How the service's own network resolves names is an internal: not in the answer, in the log.
+    expect(JSON.stringify(answer.body)).not.toContain('10.1.2.3');
+    await waitFor('the refused address in the API log', async () =>
+      api
+        .logLines()
+        .some((line) => line.address === '10.1.2.3' && line.range === 'private' && (line.req as { id?: string } | undefined)?.id === answer.headers.get('x-request-id')),
+    );
   });
 
   it('refuses a name that does not resolve', async () => {
@@ -98,8 +106,12 @@ describe('callback URLs and the network', () => {
     });
     expect(callback).toMatchObject({
       attempts: 1,
-      lastError: expect.stringMatching(/^refused: rebind\.example\.test resolves to 127\.0\.0\.1, a loopback address/),
+      lastError: expect.stringMatching(/^refused: rebind\.example\.test resolves to an address that is not public/),
     });
+    expect(callback.lastError).not.toContain('127.0.0.1');
+    await waitFor('the refused address in the worker log', async () =>
+      worker.logLines().some((line) => line.address === '127.0.0.1' && line.range === 'loopback' && line.instanceId === accepted.body.instanceId),
+    );
     expect(dns.queries.get('rebind.example.test')).toBe(2);
     expect(receiver.received).toHaveLength(0);
   });

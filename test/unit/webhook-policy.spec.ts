@@ -2,6 +2,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { validateEnvironment, webhookRetryDelays, webhookSecrets } from '@report-jobs/config';
 import {
+  AddressRefusedError,
   CallbackResolver,
   isPublicAddress,
   nextAttemptDelayMs,
@@ -138,8 +139,13 @@ describe('sendWebhook', () => {
     );
   });
 
-  it('refuses a host resolving to a private address, naming it, unless allowed', async () => {
-    await expect(new CallbackResolver({ allowPrivateNetworks: false }).addressesOf('localhost')).rejects.toThrow(/localhost resolves to .*, a loopback address/);
+  it('refuses a host resolving to a private address, without showing the address but to the logs, unless allowed', async () => {
+    const refusal = await new CallbackResolver({ allowPrivateNetworks: false }).addressesOf('localhost').catch((error: unknown) => error);
+    expect(refusal).toBeInstanceOf(AddressRefusedError);
+    const { message, address, range } = refusal as AddressRefusedError;
+    expect(message).toBe('localhost resolves to an address that is not public; callbacks go to public addresses only');
+    expect(message).not.toContain(address);
+    expect({ address, range }).toEqual(expect.objectContaining({ address: expect.stringMatching(/^(127\.|::1$)/), range: 'loopback' }));
     expect(await new CallbackResolver({ allowPrivateNetworks: true }).addressesOf('127.0.0.1')).toEqual([{ address: '127.0.0.1', family: 4 }]);
   });
 });

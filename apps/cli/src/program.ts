@@ -181,7 +181,7 @@ export async function runCli(argv: string[], out: Output, signal: AbortSignal): 
     .description('list your jobs in creation order (one JSON document per line with --json)')
     .option('--status <statuses>', `only these runtimeStatus values, comma-separated: ${RUNTIME_STATUSES.join(', ')}`, runtimeStatuses)
     .option('--from <time>', 'created at or after this time (ISO 8601)')
-    .option('--to <time>', 'created before this time (ISO 8601)')
+    .option('--to <time>', 'created at or before this time (ISO 8601)')
     .option('--page-size <n>', 'jobs per request, at most 200', positiveInteger)
     .action(async (options, command) => {
       const connection = command.optsWithGlobals();

@@ -1137,7 +1137,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
-            /** @description Missing or invalid API key. */
+            /** @description No API key, or one that is not valid. */
             401: {
                 headers: {
                     /** @description How to authenticate: Bearer. */
@@ -1166,11 +1166,29 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
+            /** @description The URL is too long (an id far longer than a UUID). */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
             /** @description Over the caller’s per-minute budget, or SSE_MAX_STREAMS_PER_PRINCIPAL streams already open on this API process. */
             429: {
                 headers: {
                     /** @description Seconds to wait before trying again. */
                     "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description An unexpected error; the logs have the detail under the problem’s requestId. */
+            500: {
+                headers: {
                     [name: string]: unknown;
                 };
                 content: {

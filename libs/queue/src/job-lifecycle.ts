@@ -339,10 +339,10 @@ export class JobLifecycle {
   }
 }
 
-/** The failedReason of a job that ended by termination, as the worker also writes it. */
 /** How the error of a job that ended by termination begins. */
 export const TERMINATION_MESSAGE_PREFIX = 'Terminated: ';
 
+/** The failedReason of a job that ended by termination, as the terminate script and the worker both write it. */
 export function terminationMessage(reason: string): string {
   return `${TERMINATION_MESSAGE_PREFIX}${reason}`;
 }

@@ -51,3 +51,37 @@ export async function verifyShardCount(client: RedisClient, shards: QueueShards)
   );
   if (recorded !== shards.count) throw new ShardCountMismatchError(shards.count, recorded);
 }
+
+/**
+ * The deployment's shard count, checked once per process: the first caller runs the check,
+ * later ones share its answer, and a check that failed (Redis unreachable) is run again by
+ * the next caller. A mismatch goes to `onMismatch` (the apps stop: serving would read and
+ * write jobs on the wrong shards) and rejects the check.
+ */
+export class ShardCountCheck {
+  private check?: Promise<void>;
+
+  constructor(
+    private readonly client: RedisClient,
+    private readonly shards: QueueShards,
+    private readonly onMismatch: (error: ShardCountMismatchError) => void,
+  ) {}
+
+  verified(): Promise<void> {
+    this.check ??= verifyShardCount(this.client, this.shards).catch((error: unknown) => {
+      this.check = undefined;
+      if (error instanceof ShardCountMismatchError) this.onMismatch(error);
+      throw error;
+    });
+    return this.check;
+  }
+}
+
+/** What both apps do on a shard count mismatch: say so, in the log and on stderr, and exit 1. */
+export function exitOnShardCountMismatch(logger: { error(message: string): void }): (error: ShardCountMismatchError) => void {
+  return (error) => {
+    logger.error(error.message);
+    console.error(error.message);
+    process.exit(1);
+  };
+}

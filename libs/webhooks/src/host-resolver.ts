@@ -13,9 +13,22 @@ export class HostNotFoundError extends Error {
   override name = 'HostNotFoundError';
 }
 
-/** The host resolves to an address callbacks may not reach. */
+/**
+ * The host resolves to an address callbacks may not reach. The message is shown to the
+ * client: for a name it never says which address the name resolved to, which would tell
+ * anyone with an API key how the service's own network resolves names; `address` and
+ * `range` are for the logs.
+ */
 export class AddressRefusedError extends Error {
   override name = 'AddressRefusedError';
+
+  constructor(
+    message: string,
+    readonly address: string,
+    readonly range: string,
+  ) {
+    super(message);
+  }
 }
 
 /** Resolution failed for a passing reason (a DNS timeout, a server failure): try later. */
@@ -59,8 +72,10 @@ export class CallbackResolver {
     if (!this.options.allowPrivateNetworks) {
       const refused = addresses.find(({ address }) => !isPublicAddress(address));
       if (refused) {
-        const which = literal !== 0 ? `is a ${rangeOf(refused.address)} address` : `resolves to ${refused.address}, a ${rangeOf(refused.address)} address`;
-        throw new AddressRefusedError(`${host} ${which}; callbacks go to public addresses only`);
+        const range = rangeOf(refused.address);
+        // A literal address is the client's own text; what a name resolves to is the service's.
+        const which = literal !== 0 ? `is a ${range} address` : 'resolves to an address that is not public';
+        throw new AddressRefusedError(`${host} ${which}; callbacks go to public addresses only`, refused.address, range);
       }
     }
     return addresses;

@@ -48,7 +48,12 @@ export class CallbackPolicy {
     try {
       await this.resolver.addressesOf(hostOf(url));
     } catch (error) {
-      if (error instanceof AddressRefusedError || error instanceof HostNotFoundError) throw refused(error.message);
+      if (error instanceof AddressRefusedError) {
+        // The address stays in the log (with the request id): the client is not told it.
+        this.logger.log({ host: hostOf(url), address: error.address, range: error.range }, 'Refused a callback_url whose host resolves to a non-public address');
+        throw refused(error.message);
+      }
+      if (error instanceof HostNotFoundError) throw refused(error.message);
       this.logger.warn(`Could not check a callback host: ${error instanceof Error ? error.message : error}`);
       throw new ProblemException(503, 'The callback_url’s host could not be resolved just now; try again after Retry-After.').withHeaders({
         'retry-after': String(UNAVAILABLE_RETRY_AFTER_SECONDS),

@@ -1,34 +1,11 @@
 import { Controller, Get, Param, Req, Res } from '@nestjs/common';
-import {
-  ApiBadRequestResponse,
-  ApiBearerAuth,
-  ApiExtraModels,
-  ApiGoneResponse,
-  ApiHeader,
-  ApiNoContentResponse,
-  ApiNotFoundResponse,
-  ApiOkResponse,
-  ApiOperation,
-  ApiParam,
-  ApiSecurity,
-  ApiServiceUnavailableResponse,
-  ApiTags,
-  ApiTooManyRequestsResponse,
-  ApiUnauthorizedResponse,
-  getSchemaPath,
-} from '@nestjs/swagger';
+import { ApiBearerAuth, ApiExtraModels, ApiHeader, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiParam, ApiSecurity, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import { ApiProblemResponse, ApiUnauthorizedProblem, ApiUnexpectedProblem, retryAfterHeader } from '../http/api-responses';
 import { callerOf } from '../http/caller';
-import { PROBLEM_CONTENT_TYPE } from '../http/problem-details';
 import { ProblemDetails } from './dto/report-job.responses';
 import { JobEventStreams } from './job-event-streams';
 import { checkInstanceId } from './reports.controller';
-
-const PROBLEM = {
-  content: { [PROBLEM_CONTENT_TYPE]: { schema: { $ref: getSchemaPath(ProblemDetails) } } },
-};
-const RETRY_AFTER = { 'Retry-After': { description: 'Seconds to wait before trying again.', required: true, schema: { type: 'integer', minimum: 1 } } };
-const WWW_AUTHENTICATE = { 'WWW-Authenticate': { description: 'How to authenticate: Bearer.', required: true, schema: { type: 'string', pattern: '^Bearer' } } };
 
 const EVENT_FORMAT =
   'Each event is `id: <version>`, `event: status`, `data: <the status payload as JSON>` (the body the status URL ' +
@@ -69,16 +46,20 @@ export class JobEventsController {
   @ApiNoContentResponse({
     description: 'The job has ended and Last-Event-ID names its final event: nothing more will come (EventSource stops reconnecting).',
   })
-  @ApiBadRequestResponse({ description: 'The id is not a UUID.', ...PROBLEM })
-  @ApiUnauthorizedResponse({ description: 'Missing or invalid API key.', headers: WWW_AUTHENTICATE, ...PROBLEM })
-  @ApiNotFoundResponse({ description: 'No job has this id (or it is another principal’s).', ...PROBLEM })
-  @ApiGoneResponse({ description: 'The job was removed by retention or purged; goneAt says when.', ...PROBLEM })
-  @ApiTooManyRequestsResponse({
-    description: 'Over the caller’s per-minute budget, or SSE_MAX_STREAMS_PER_PRINCIPAL streams already open on this API process.',
-    headers: RETRY_AFTER,
-    ...PROBLEM,
+  @ApiProblemResponse(400, 'The id is not a UUID.')
+  @ApiUnauthorizedProblem()
+  @ApiProblemResponse(404, 'No job has this id (or it is another principal’s).')
+  @ApiProblemResponse(410, 'The job was removed by retention or purged; goneAt says when.')
+  @ApiProblemResponse(414, 'The URL is too long (an id far longer than a UUID).')
+  @ApiProblemResponse(
+    429,
+    'Over the caller’s per-minute budget, or SSE_MAX_STREAMS_PER_PRINCIPAL streams already open on this API process.',
+    { 'Retry-After': retryAfterHeader('Seconds to wait before trying again.', 60) },
+  )
+  @ApiUnexpectedProblem()
+  @ApiProblemResponse(503, 'Redis is unreachable, or the API is shutting down.', {
+    'Retry-After': retryAfterHeader('Seconds to wait before trying again.'),
   })
-  @ApiServiceUnavailableResponse({ description: 'Redis is unreachable, or the API is shutting down.', headers: RETRY_AFTER, ...PROBLEM })
   async events(@Param('instanceId') instanceId: string, @Req() request: FastifyRequest, @Res() reply: FastifyReply): Promise<void> {
     checkInstanceId(instanceId);
     const lastEventId = request.headers['last-event-id'];

@@ -10,9 +10,9 @@ import {
   QueueShards,
   REPLICA_ACK_TIMEOUT_MS,
   replicasAcknowledging,
-  ShardCountMismatchError,
+  exitOnShardCountMismatch,
+  ShardCountCheck,
   sumQueueCounts,
-  verifyShardCount,
   type JobLookup,
   type PurgeOutcome,
   type QueueCounts,
@@ -41,8 +41,10 @@ export interface IndexEntry {
 }
 
 /**
- * The API's only door to Redis: adds, reads, terminates and purges jobs, and pages
- * through the creation-time indexes. It runs no worker. Each job lives in one shard (its
+ * The API's door to the jobs in Redis: adds, reads, terminates and purges jobs, pages
+ * through the creation-time indexes, and keeps the rate counts and readiness probe (only
+ * the queue events readers and the dashboard hold connections of their own, for blocking
+ * reads and page-sized reads). It runs no worker. Each job lives in one shard (its
  * instance id tells which), so a status read, a cancel or a purge goes to one node in one
  * round trip; listing merges the shards' indexes. A Redis outage leaves here as
  * ServiceUnavailableError (503), after being logged; any other Redis error as a fault (500).
@@ -62,7 +64,8 @@ export class JobStore implements OnApplicationShutdown {
   private readonly writer: RedisClient;
   private readonly writeHandles: ShardHandle[];
   private secretValue?: Promise<Buffer>;
-  private shardCountCheck?: Promise<void>;
+  /** Stops the API on a mismatch: serving would read and write jobs on the wrong shards. */
+  private readonly shardCount: ShardCountCheck;
 
   constructor(private readonly env: Environment) {
     this.shards = QueueShards.fromEnvironment(env);
@@ -72,8 +75,9 @@ export class JobStore implements OnApplicationShutdown {
     this.handles = this.open(this.redis);
     this.writer = env.REDIS_MIN_REPLICAS_ACK > 0 ? this.connect('api-writes') : this.redis;
     this.writeHandles = this.writer === this.redis ? this.handles : this.open(this.writer);
+    this.shardCount = new ShardCountCheck(this.redis, this.shards, exitOnShardCountMismatch(this.logger));
     // Checked as soon as Redis is reachable (again after a failed check); requests wait for it (see guard).
-    this.redis.on('ready', () => void this.verifiedShardCount().catch(() => undefined));
+    this.redis.on('ready', () => void this.shardCount.verified().catch(() => undefined));
   }
 
   private connect(name: string): RedisClient {
@@ -273,24 +277,6 @@ export class JobStore implements OnApplicationShutdown {
   }
 
   /**
-   * Checks the deployment's shard count against the one recorded in Redis, once per
-   * process (again after a failed attempt). A mismatch stops the API: serving would read
-   * and write jobs on the wrong shards.
-   */
-  private verifiedShardCount(): Promise<void> {
-    this.shardCountCheck ??= verifyShardCount(this.redis, this.shards).catch((error: unknown) => {
-      this.shardCountCheck = undefined;
-      if (error instanceof ShardCountMismatchError) {
-        this.logger.error(error.message);
-        console.error(error.message);
-        process.exit(1);
-      }
-      throw error;
-    });
-    return this.shardCountCheck;
-  }
-
-  /**
    * Runs Redis commands, turning an outage into ServiceUnavailableError (503), which says
    * whether the commands may have taken effect. Any other failure is a fault, not an
    * outage: it leaves as an error the problem filter answers 500 and logs with the
@@ -302,7 +288,7 @@ export class JobStore implements OnApplicationShutdown {
       throw new ServiceUnavailableError(`Redis is not connected (status ${this.redis.status})`);
     }
     try {
-      await this.verifiedShardCount();
+      await this.shardCount.verified();
       return await operation();
     } catch (error) {
       if (error instanceof ServiceUnavailableError) throw error;

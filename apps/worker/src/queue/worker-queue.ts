@@ -8,9 +8,9 @@ import {
   masterConnection,
   openShards,
   QueueShards,
-  ShardCountMismatchError,
+  exitOnShardCountMismatch,
+  ShardCountCheck,
   sumQueueCounts,
-  verifyShardCount,
   isCluster,
   type QueueCounts,
   type RedisClient,
@@ -31,7 +31,8 @@ export class WorkerQueue implements OnApplicationShutdown {
   readonly shards: QueueShards;
   /** One per shard, in shard order. */
   readonly handles: ShardHandle[];
-  private shardCountCheck?: Promise<void>;
+  /** Stops the worker on a mismatch: it would consume the wrong shards and look up jobs in the wrong ones. */
+  private readonly shardCount: ShardCountCheck;
 
   constructor(env: Environment) {
     this.shards = QueueShards.fromEnvironment(env);
@@ -42,8 +43,9 @@ export class WorkerQueue implements OnApplicationShutdown {
       goneRetentionMs: env.JOB_GONE_RETENTION_SECONDS * 1000,
       onError: (error) => this.logger.warn(`Queue: ${error.message}`),
     });
+    this.shardCount = new ShardCountCheck(this.redis, this.shards, exitOnShardCountMismatch(this.logger));
     this.redis.on('ready', () => {
-      void this.verifiedShardCount().catch(() => undefined);
+      void this.shardCount.verified().catch(() => undefined);
       if (isCluster(this.redis) && this.shards.count > 1) {
         try {
           this.logShardPlacement();
@@ -65,24 +67,6 @@ export class WorkerQueue implements OnApplicationShutdown {
   }
 
   /**
-   * Resolves once the deployment's shard count is checked against the one recorded in
-   * Redis (waiting for Redis if it is down). A mismatch stops the worker: it would consume
-   * the wrong shards and look up jobs in the wrong ones.
-   */
-  verifiedShardCount(): Promise<void> {
-    this.shardCountCheck ??= verifyShardCount(this.redis, this.shards).catch((error: unknown) => {
-      this.shardCountCheck = undefined;
-      if (error instanceof ShardCountMismatchError) {
-        this.logger.error(error.message);
-        console.error(error.message);
-        process.exit(1);
-      }
-      throw error;
-    });
-    return this.shardCountCheck;
-  }
-
-  /**
    * Resolves once the shard count is verified, asking again every second while Redis fails
    * the check (it never rejects). Whatever reads or writes a job by its shard waits for it:
    * with a wrong count, a job's id would lead to the wrong shard.
@@ -90,7 +74,7 @@ export class WorkerQueue implements OnApplicationShutdown {
   async whenShardCountVerified(): Promise<void> {
     for (;;) {
       try {
-        return await this.verifiedShardCount();
+        return await this.shardCount.verified();
       } catch (error) {
         this.logger.warn(`Could not check the shard count: ${error instanceof Error ? error.message : error}`);
         await sleep(SHARD_CHECK_RETRY_MS, undefined, { ref: false });

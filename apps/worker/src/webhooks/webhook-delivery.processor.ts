@@ -108,6 +108,10 @@ export class WebhookDeliveryProcessor {
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error);
       // Refused by the policy: retrying would be refused again (and may be an attack).
+      if (error instanceof AddressRefusedError) {
+        // The address goes to the log only: lastError is shown to the client.
+        this.logger.warn({ instanceId: delivery.instanceId, address: error.address, range: error.range }, 'Webhook refused: its host resolves to a non-public address');
+      }
       if (error instanceof AddressRefusedError || error instanceof CallbackUrlError) {
         return { delivered: false, error: `refused: ${message}`, final: 'failed' };
       }
