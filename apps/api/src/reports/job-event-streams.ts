@@ -13,6 +13,14 @@ import { ReportJobsService } from './report-jobs.service';
 export const STREAM_CAP_RETRY_AFTER_SECONDS = 5;
 
 /**
+ * Longest a new stream waits for its shard's events reader to be live before its first
+ * read (only right after the API starts, or while Redis is away): a change before that
+ * would reach the stream only with the next heartbeat. Past it the stream starts anyway,
+ * and the heartbeat's re-read heals what the reader missed.
+ */
+export const FEED_LIVE_WAIT_MS = 2_000;
+
+/**
  * Reads of followed jobs. Access was checked when each stream opened, under its caller,
  * and a job's owner never changes.
  */
@@ -62,6 +70,8 @@ export class JobEventStreams implements OnModuleInit, BeforeApplicationShutdown 
     if (this.closing) throw new ProblemException(503, 'The API is shutting down; connect again.').withHeaders({ 'retry-after': '1' });
     const { watch, release } = this.hold(instanceId, caller.principal);
     try {
+      // Read only once every later change of the job will be announced, as Prefer: wait does.
+      await settledWithin(this.feed.whenLive(instanceId), FEED_LIVE_WAIT_MS);
       const announced = watch.changesAnnounced;
       const status = await this.jobs.status(instanceId, caller);
       const after = parseVersion(lastEventId);
@@ -147,3 +157,12 @@ export class JobEventStreams implements OnModuleInit, BeforeApplicationShutdown 
     }
   }
 }
+
+/** Resolves when `promise` settles or `ms` have passed, whichever is first; never rejects. */
+function settledWithin(promise: Promise<unknown>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<void>((resolve) => (timer = setTimeout(resolve, ms)));
+  return Promise.race([promise.then(noop, noop), timeout]).finally(() => clearTimeout(timer));
+}
+
+function noop(): void {}
