@@ -60,6 +60,30 @@ describe('RetentionSweeper', () => {
     expect(await client.exists(queue.toKey('00000000-0000-4000-8000-999999999999'))).toBe(1);
   });
 
+  it('expires the jobs behind a full batch of jobs kept for their webhook, in the same pass', async () => {
+    // More kept jobs than one read returns, all at the head of the set: a sweep that reads
+    // from the head again after each batch would find only them and never reach the rest.
+    const KEPT = 600;
+    const BEHIND = 50;
+    const { queue, keys } = workerQueue.home;
+    const client = workerQueue.redis;
+    const kept = await finishedJobs(KEPT, 30_000);
+    const behind = await finishedJobs(BEHIND, 40_000);
+    const heldFirst = client.multi();
+    kept.forEach((id, i) => heldFirst.zadd(queue.keys.completed, Date.now() - 200_000 + i, id).zadd(keys.webhookOutbox, Date.now(), id));
+    await heldFirst.exec();
+
+    expect(await sweeper.sweep()).toBe(BEHIND);
+    const exists = await Promise.all(behind.map((id) => client.exists(queue.toKey(id))));
+    expect(exists.filter((found) => found === 1)).toEqual([]);
+    // The kept ones stay until their delivery is queued.
+    expect(await client.exists(queue.toKey(kept[0]))).toBe(1);
+    const keptScores = await Promise.all(kept.map((id) => client.zscore(queue.keys.completed, id)));
+    expect(keptScores.filter((score) => score === null)).toEqual([]);
+    await client.del(keys.webhookOutbox);
+    expect(await sweeper.sweep()).toBe(KEPT);
+  });
+
   it('lets one of several workers sweep at a time, and each job expire once', async () => {
     const JOBS = 1500;
     const ids = await finishedJobs(JOBS, 10_000);

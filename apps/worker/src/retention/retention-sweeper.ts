@@ -1,5 +1,6 @@
 import { Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import { Environment } from '@report-jobs/config';
+import type { JobLifecycle } from '@report-jobs/queue';
 import { WorkerQueue } from '../queue/worker-queue';
 import { SweepLease } from './sweep-lease';
 
@@ -53,20 +54,24 @@ export class RetentionSweeper implements OnApplicationBootstrap, OnApplicationSh
   }
 
   /**
-   * If no other worker is sweeping, sweeps batch after batch until nothing is due or the
-   * time budget is spent. Answers how many jobs this sweep expired.
+   * If no other worker is sweeping, sweeps each finished set of each shard batch after
+   * batch until nothing more is due or the time budget is spent. Answers how many jobs
+   * this sweep expired.
    */
   async sweep(now = Date.now()): Promise<number> {
     if (this.workerQueue.redis.status !== 'ready' || !(await this.lease.acquire())) return 0;
     let removed = 0;
     try {
       const deadline = Date.now() + SWEEP_BUDGET_MS;
-      for (;;) {
-        const expired = await this.sweepBatch(now);
-        removed += expired;
-        // Jobs past their retention that are kept (their webhook is not queued yet) stay at
-        // the head of the sets: a batch that expired nothing would only find them again.
-        if (expired === 0 || Date.now() > deadline) break;
+      for (const { queue, lifecycle } of this.workerQueue.handles) {
+        for (const [set, retentionSeconds] of [
+          [queue.keys.completed, this.env.JOB_RETENTION_COMPLETED_SECONDS],
+          [queue.keys.failed, this.env.JOB_RETENTION_FAILED_SECONDS],
+        ] as const) {
+          // Finished sets are scored by the time the job finished.
+          const cutoff = now - retentionSeconds * 1000;
+          removed += await this.sweepSet(set, cutoff, now, lifecycle, deadline);
+        }
       }
     } finally {
       await this.lease.release();
@@ -75,21 +80,22 @@ export class RetentionSweeper implements OnApplicationBootstrap, OnApplicationSh
     return removed;
   }
 
-  /** One batch of finished jobs past their retention, from each finished set of each shard. */
-  private async sweepBatch(now: number): Promise<number> {
-    const { redis, handles } = this.workerQueue;
+  /**
+   * Expires the jobs of one finished set that are past `cutoff`, a batch at a time. Jobs
+   * past their retention that are kept (their webhook is not queued yet) stay at the head
+   * of the set: each batch reads past those kept so far, so that they never hold back the
+   * jobs behind them.
+   */
+  private async sweepSet(set: string, cutoff: number, now: number, lifecycle: JobLifecycle, deadline: number): Promise<number> {
+    const { redis } = this.workerQueue;
     let expired = 0;
-    for (const { queue, lifecycle } of handles) {
-      for (const [set, retentionSeconds] of [
-        [queue.keys.completed, this.env.JOB_RETENTION_COMPLETED_SECONDS],
-        [queue.keys.failed, this.env.JOB_RETENTION_FAILED_SECONDS],
-      ] as const) {
-        // Finished sets are scored by the time the job finished.
-        const cutoff = now - retentionSeconds * 1000;
-        const ids = await redis.zrangebyscore(set, '-inf', cutoff, 'LIMIT', 0, BATCH);
-        expired += await lifecycle.expire(ids, set, cutoff, now);
-      }
+    let kept = 0;
+    for (;;) {
+      const ids = await redis.zrangebyscore(set, '-inf', cutoff, 'LIMIT', kept, BATCH);
+      const batch = await lifecycle.expire(ids, set, cutoff, now);
+      expired += batch;
+      kept += ids.length - batch;
+      if (ids.length < BATCH || Date.now() > deadline) return expired;
     }
-    return expired;
   }
 }
