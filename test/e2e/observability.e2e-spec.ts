@@ -65,7 +65,7 @@ describe('alert rules and Prometheus configuration', () => {
     expect(config.output).toContain('SUCCESS');
     expect(config.status).toBe(0);
     const rules = promtool('check', 'rules', RULES);
-    expect(rules.output).toMatch(/SUCCESS: 5 rules found/);
+    expect(rules.output).toMatch(/SUCCESS: 6 rules found/);
     expect(rules.status).toBe(0);
   });
 
@@ -189,6 +189,7 @@ describe('monitoring the real apps', () => {
       'ReportJobsNoWorkerConsuming',
       'ReportJobsQueueLagHigh',
       'ReportJobsRedisUnreachable',
+      'ReportJobsWebhookFailureRatioHigh',
     ]);
     await waitFor('every rule to be evaluated', async () => {
       const now = await request<{ data: { groups: Array<{ rules: Array<{ health: string }> }> } }>(`${prometheusUrl}/api/v1/rules`);

@@ -314,7 +314,7 @@ export interface components {
             status: "accepted";
             /**
              * Format: uuid
-             * @description Random UUID of the job; hold it as a capability.
+             * @description The job’s id, a UUID: random (version 4) or, with an Idempotency-Key, derived from the caller’s principal and key with a secret of the deployment (version 8), so that repeats get the same id and nobody without that secret can compute it, not even from the key. Only the principal that started the job, and admin keys, can reach it: other principals get 404.
              * @example 7d7e1b8a-2f7c-4f42-9c3e-0d5a1c2e9f10
              */
             instanceId: string;

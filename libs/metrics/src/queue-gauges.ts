@@ -1,5 +1,5 @@
 import { Gauge, type Registry } from 'prom-client';
-import { COUNTED_STATES, type QueueCounts } from '@report-jobs/queue';
+import { COUNTED_STATES, withTimeout, type QueueCounts } from '@report-jobs/queue';
 
 /** Scrapes within this long of a read share it, so many scrapers cost one read. */
 export const QUEUE_READ_MAX_AGE_MS = 1000;
@@ -70,10 +70,4 @@ export function registerQueueGauges(registry: Registry, options: QueueGaugeOptio
       this.set((await refresh()) ? 1 : 0);
     },
   });
-}
-
-function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error('timed out')), ms)));
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }

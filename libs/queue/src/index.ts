@@ -13,3 +13,4 @@ export * from './eviction-policy';
 export * from './webhook-outbox';
 export * from './status-payload';
 export * from './shard-handles';
+export * from './time-limit';

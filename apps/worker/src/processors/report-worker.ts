@@ -3,7 +3,7 @@ import { UnrecoverableError, WaitingError, Worker } from 'bullmq';
 import { randomInt } from 'node:crypto';
 import { Environment } from '@report-jobs/config';
 import { REPORTS_QUEUE, type ReportJobData, type ReportJobOutput } from '@report-jobs/contract';
-import { createRedisClient, type RedisClient } from '@report-jobs/queue';
+import { createRedisClient, withTimeout, type RedisClient } from '@report-jobs/queue';
 import { WorkerMetrics } from '../metrics/worker-metrics';
 import { WorkerQueue } from '../queue/worker-queue';
 import { queueTelemetry } from '@report-jobs/tracing';
@@ -229,12 +229,6 @@ function settlesWithin(promise: Promise<unknown>, ms: number): Promise<boolean> 
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<boolean>((resolve) => (timer = setTimeout(resolve, ms, false)));
   return Promise.race([promise.then(() => true), timeout]).finally(() => clearTimeout(timer));
-}
-
-function withTimeout<T>(promise: Promise<T>, ms: number, message: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(message)), ms)));
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
 
 function isUnrecoverable(error: unknown): boolean {

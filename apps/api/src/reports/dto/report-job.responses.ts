@@ -30,7 +30,15 @@ export class ReportJobInputView implements ReportJobInput {
 @ClosedSchema()
 export class AcceptedResponse {
   @ApiProperty({ enum: ['accepted'], example: 'accepted' }) status: 'accepted';
-  @ApiProperty({ description: 'Random UUID of the job; hold it as a capability.', format: 'uuid', example: UUID_EXAMPLE })
+  @ApiProperty({
+    description:
+      'The job’s id, a UUID: random (version 4) or, with an Idempotency-Key, derived from the caller’s ' +
+      'principal and key with a secret of the deployment (version 8), so that repeats get the same id and ' +
+      'nobody without that secret can compute it, not even from the key. Only the principal that started ' +
+      'the job, and admin keys, can reach it: other principals get 404.',
+    format: 'uuid',
+    example: UUID_EXAMPLE,
+  })
   instanceId: string;
   @ApiProperty({ description: 'Absolute URL to poll (also in the Location header).', format: 'uri', example: STATUS_URL_EXAMPLE })
   statusQueryGetUri: string;
