@@ -1,10 +1,11 @@
-import { Module, RequestMethod } from '@nestjs/common';
+import { Module } from '@nestjs/common';
 import { APP_FILTER, APP_PIPE } from '@nestjs/core';
 import { LoggerModule } from 'nestjs-pino';
 import { AppConfigModule, Environment } from '@report-jobs/config';
 import { loggerOptions } from '@report-jobs/logging';
 import { TracingFlush } from '@report-jobs/tracing';
 import { ProblemDetailsFilter } from './http/problem-details';
+import { requestLogFields } from './http/request-logging';
 import { strictValidationPipe } from './http/validation';
 import { AuthModule } from './auth/auth.module';
 import { HealthModule } from './health/health.module';
@@ -17,9 +18,9 @@ import { ReportsModule } from './reports/reports.module';
     LoggerModule.forRootAsync({
       inject: [Environment],
       useFactory: (env: Environment) => ({
-        ...loggerOptions('api', env.LOG_LEVEL),
-        // The default route pattern never matches on Fastify with Nest 12: no request logs.
-        forRoutes: [{ path: '*splat', method: RequestMethod.ALL }],
+        ...loggerOptions('api', env.LOG_LEVEL, requestLogFields),
+        // Requests are logged from Fastify's hooks (logRequests), not by Nest middleware.
+        forRoutes: [],
       }),
     }),
     ApiMetricsModule,

@@ -2,7 +2,7 @@ import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Socket } from 'node:net';
-import { Logger } from 'nestjs-pino';
+import { Logger, PinoLogger } from 'nestjs-pino';
 import type { Environment } from '@report-jobs/config';
 import { exitGracefullyOnSignals } from '@report-jobs/lifecycle';
 import { recordHttpRoute, tracingActive } from '@report-jobs/tracing';
@@ -11,6 +11,7 @@ import { CONTINUATION_TOKEN_HEADER } from './reports/reports.controller';
 import { answerClientError } from './http/client-error';
 import { ProblemException, sendProblem } from './http/problem-details';
 import { REQUEST_ID_HEADER, requestIdFor } from './http/request-id';
+import { logRequests } from './http/request-logging';
 import { SECURITY_HEADERS } from './http/security-headers';
 import { mountQueueDashboard } from './dashboard/queue-dashboard';
 import { ApiMetrics } from './metrics/api-metrics';
@@ -82,6 +83,7 @@ export async function createApiApp(env: Environment): Promise<NestFastifyApplica
   exitGracefullyOnSignals(creating);
   const app = await creating;
   app.useLogger(app.get(Logger));
+  logRequests(fastify, PinoLogger.root);
   const metrics = app.get(ApiMetrics);
   if (metrics.httpDuration) recordHttpDurations(fastify, metrics.httpDuration);
   if (env.CORS_ORIGINS) {
