@@ -20,6 +20,12 @@ export type RedisRole = 'producer' | 'worker';
 export interface RedisClientOptions {
   /** Shown by CLIENT LIST as `report-jobs:<name>`; the role's default otherwise. */
   name?: string;
+  /**
+   * Whether commands sent in one event-loop tick go out as one pipeline; by default a
+   * producer's do. ioredis copies every script defined on the connection onto each such
+   * pipeline, so a connection carrying BullMQ's scripts pays more to build it than it saves.
+   */
+  autoPipelining?: boolean;
 }
 
 const DEFAULT_NAMES: Record<RedisRole, string> = { producer: 'api', worker: 'worker' };
@@ -56,12 +62,13 @@ const sentinelReconnectDelay = (attempt: number) => Math.min(attempt * 100, 500)
  */
 export function createRedisClient(env: RedisTargetSettings, role: RedisRole, options: RedisClientOptions = {}): RedisClient {
   const connectionName = `report-jobs:${options.name ?? DEFAULT_NAMES[role]}`;
+  const enableAutoPipelining = options.autoPipelining ?? role === 'producer';
   const target = redisTarget(env);
   switch (target.mode) {
     case 'standalone':
       return new Redis(target.url, {
         connectionName,
-        enableAutoPipelining: role === 'producer',
+        enableAutoPipelining,
         enableOfflineQueue: OFFLINE_QUEUE[role],
         retryStrategy: reconnectDelay,
         ...ROLE_OPTIONS[role],
@@ -85,7 +92,7 @@ export function createRedisClient(env: RedisTargetSettings, role: RedisRole, opt
         // A worker's command is then sent again; a producer's fails (503) and the next goes to the new master.
         reconnectOnError: (error) => (error.message.startsWith('READONLY') ? (role === 'worker' ? 2 : 1) : false),
         connectionName,
-        enableAutoPipelining: role === 'producer',
+        enableAutoPipelining,
         enableOfflineQueue: OFFLINE_QUEUE[role],
         retryStrategy: sentinelReconnectDelay,
         ...ROLE_OPTIONS[role],
@@ -93,7 +100,7 @@ export function createRedisClient(env: RedisTargetSettings, role: RedisRole, opt
     case 'cluster': {
       const clusterOptions: ClusterOptions = {
         redisOptions: { connectionName, ...credentialOptions(target.credentials), ...ROLE_OPTIONS[role] },
-        enableAutoPipelining: role === 'producer',
+        enableAutoPipelining,
         enableOfflineQueue: OFFLINE_QUEUE[role],
         clusterRetryStrategy: reconnectDelay,
         // A producer gives up on a slot whose master is down within about a second, as on one server.

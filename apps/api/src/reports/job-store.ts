@@ -54,6 +54,8 @@ export class JobStore implements OnApplicationShutdown {
   private readonly logger = new Logger(JobStore.name);
   private readonly shards: QueueShards;
   private readonly redis: RedisClient;
+  /** BullMQ's queues of `handles` (see openShards). */
+  private readonly queueRedis: RedisClient;
   /** Reads, scripts and rate counts: one handle per shard on `redis`. */
   private readonly handles: ShardHandle[];
   /**
@@ -72,7 +74,8 @@ export class JobStore implements OnApplicationShutdown {
     this.redis = this.connect('api');
     checkRedisServer(this.redis, this.logger);
     this.redis.defineCommand('reportJobAddRequests', { numberOfKeys: 1, lua: ADD_REQUESTS_SCRIPT });
-    this.handles = this.open(this.redis);
+    this.queueRedis = this.connect('api-queue');
+    this.handles = this.open(this.redis, this.queueRedis);
     this.writer = env.REDIS_MIN_REPLICAS_ACK > 0 ? this.connect('api-writes') : this.redis;
     this.writeHandles = this.writer === this.redis ? this.handles : this.open(this.writer);
     this.shardCount = new ShardCountCheck(this.redis, this.shards, exitOnShardCountMismatch(this.logger));
@@ -80,19 +83,20 @@ export class JobStore implements OnApplicationShutdown {
     this.redis.on('ready', () => void this.shardCount.verified().catch(() => undefined));
   }
 
-  private connect(name: string): RedisClient {
-    const client = createRedisClient(this.env, 'producer', { name });
+  private connect(name: string, autoPipelining?: boolean): RedisClient {
+    const client = createRedisClient(this.env, 'producer', { name, autoPipelining });
     // Without listeners, an 'error' event would crash the process during an outage.
     client.on('error', (error: Error) => this.logger.warn(`Redis connection: ${error.message}`));
     return client;
   }
 
-  private open(client: RedisClient): ShardHandle[] {
-    return openShards(this.shards, client, {
+  private open(client: RedisClient, queueClient = client): ShardHandle[] {
+    const options = {
       goneRetentionMs: this.env.JOB_GONE_RETENTION_SECONDS * 1000,
       telemetry: queueTelemetry(),
-      onError: (error) => this.logger.warn(`Queue: ${error.message}`),
-    });
+      onError: (error: Error) => this.logger.warn(`Queue: ${error.message}`),
+    };
+    return openShards(this.shards, client, options, queueClient);
   }
 
   private handleOf(instanceId: string, handles = this.handles): ShardHandle {
@@ -255,7 +259,9 @@ export class JobStore implements OnApplicationShutdown {
    * replicas its min-replicas-to-write asks for), within the connection's command timeout.
    */
   async ping(): Promise<void> {
-    if (this.writer.status !== 'ready') throw new ServiceUnavailableError(`Redis is not connected (status ${this.writer.status})`);
+    for (const client of [this.writer, this.queueRedis]) {
+      if (client.status !== 'ready') throw new ServiceUnavailableError(`Redis is not connected (status ${client.status})`);
+    }
     try {
       await this.guard('check Redis', async () => {
         await Promise.all(this.handles.map(({ keys }) => this.redis.del(keys.readinessProbe)));
@@ -273,6 +279,7 @@ export class JobStore implements OnApplicationShutdown {
     const handles = new Set([...this.handles, ...this.writeHandles]);
     await Promise.all([...handles].map((handle) => handle.queue.close().catch(() => undefined)));
     this.redis.disconnect();
+    this.queueRedis.disconnect();
     this.writer.disconnect();
   }
 
