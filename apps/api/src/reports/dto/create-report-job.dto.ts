@@ -1,5 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { ClosedSchema } from '../../http/closed-schema';
+import { ShortcutValidation } from '../../http/validation';
 import { IsIn, IsInt, IsOptional, IsString, Matches, Max, MaxLength, Min, MinLength } from 'class-validator';
 import {
   CUSTOMER_ID_PATTERN,
@@ -16,7 +17,28 @@ import {
  * the optional fields are told in their descriptions, not as schema defaults: generators
  * such as openapi-typescript make a field with a default required, in requests too.
  */
+const FIELDS = new Set(['customer_id', 'operation', 'delay_seconds', 'callback_url']);
+
+/**
+ * True only for a body the rules below accept: the fields they declare and no other,
+ * each of the right type and within its bounds. False says nothing (the full validation
+ * decides and words the errors).
+ */
+export function isCertainlyValidCreateBody(body: object): boolean {
+  if (Object.getPrototypeOf(body) !== Object.prototype) return false;
+  const { customer_id, operation, delay_seconds, callback_url } = body as Record<string, unknown>;
+  for (const key in body) if (!FIELDS.has(key)) return false;
+  return (
+    typeof customer_id === 'string' &&
+    CUSTOMER_ID_PATTERN.test(customer_id) &&
+    (operation === undefined || (REPORT_OPERATIONS as readonly unknown[]).includes(operation)) &&
+    (delay_seconds === undefined || (Number.isInteger(delay_seconds) && (delay_seconds as number) >= 0 && (delay_seconds as number) <= MAX_DELAY_SECONDS)) &&
+    (callback_url === undefined || (typeof callback_url === 'string' && callback_url.length <= MAX_CALLBACK_URL_LENGTH))
+  );
+}
+
 @ClosedSchema()
+@ShortcutValidation(isCertainlyValidCreateBody)
 export class CreateReportJobDto {
   @ApiProperty({
     description: 'The customer the report is for: 1–128 characters of A–Z, a–z, 0–9, ".", "_", ":", "-".',
