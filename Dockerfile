@@ -18,6 +18,9 @@ RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
 
 FROM node:24-bookworm-slim
 ENV NODE_ENV=production
+# A smaller young generation than V8's default: under load it holds the API's peak RSS
+# about a hundred MiB lower for no measurable throughput (npm run bench runs with this too).
+ENV NODE_OPTIONS="--max-semi-space-size=8"
 # No package managers at run time: nothing installs or runs packages there, and fewer
 # tools in the image means fewer for an intruder.
 RUN rm -rf /usr/local/lib/node_modules/npm /usr/local/lib/node_modules/corepack \

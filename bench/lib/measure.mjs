@@ -2,6 +2,8 @@ import { measureEndToEnd } from './e2e.mjs';
 import { measureEventStreams } from './event-streams.mjs';
 import { runLoad } from './http-load.mjs';
 import { captureTemplate, fillQueue, openQueue, ZERO_DELAY_INPUT } from './jobs.mjs';
+import { measureMetricsCost } from './metrics-cost.mjs';
+import { measureRetainedMemory } from './retained-memory.mjs';
 import { CLIENT_HEADERS, startApi, startWorkers } from './systems.mjs';
 import { measureThroughput } from './throughput.mjs';
 
@@ -105,6 +107,8 @@ export async function measureSystem(system, { redis, settings, logDir }) {
       result.status = await measureStatus(api, queue, template, redis, settings);
       progress(`${system.label}: end-to-end latency, ${settings.e2eJobs} jobs`);
       result.e2e = await measureLatency(system, api, redis, logDir, settings);
+      progress(`${system.label}: Redis memory per retained completed job, ${settings.retainedJobs} jobs`);
+      result.retained = await measureRetainedMemory({ system, api, redis, logDir, jobs: settings.retainedJobs });
       // e. The API's peak covers all of its load: POSTs, status reads, e2e polling.
       result.apiPeakRssMiB = api.memory.peakMiB();
     } catch (error) {
@@ -131,6 +135,10 @@ export async function measureSystem(system, { redis, settings, logDir }) {
     }
     // e. The worker's peak is taken under the throughput runs, the heaviest it sees.
     result.workerPeakRssMiB = Math.max(...Object.values(result.throughput).map((run) => run.peakRssMiB));
+    if (system.label === 'ours') {
+      progress(`${system.label}: metrics on vs off, ${settings.metricsRounds} alternating runs each`);
+      result.metricsCost = await measureMetricsCost({ system, redis, logDir, rounds: settings.metricsRounds, seconds: settings.metricsSeconds });
+    }
     result.sse = await measureStreams(system, redis, logDir, settings);
     return result;
   } finally {

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { cpSync, existsSync, rmSync, statSync } from 'node:fs';
+import { cpSync, existsSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { freePort, startProcess, waitReady } from './processes.mjs';
@@ -14,6 +14,12 @@ const WORKER_MAIN = 'apps/worker/apps/worker/src/main.js';
 const SNAPSHOT = join(BENCH, 'results/build');
 
 /**
+ * The Node options the image sets (Dockerfile, ENV NODE_OPTIONS): ours runs with them, as
+ * in production; the baseline runs with Node's defaults.
+ */
+export const IMAGE_NODE_OPTIONS = /^ENV NODE_OPTIONS="([^"]*)"$/m.exec(readFileSync(join(ROOT, 'Dockerfile'), 'utf8'))?.[1] ?? '';
+
+/**
  * The two systems measured side by side: the built apps (run from a copy of dist/), and
  * the minimal Fastify + BullMQ baseline under bench/baseline. Both read the same
  * environment variables.
@@ -23,8 +29,8 @@ export const SYSTEMS = {
     label: 'ours',
     apiMain: join(SNAPSHOT, API_MAIN),
     workerMain: join(SNAPSHOT, WORKER_MAIN),
-    /** Set by --tracing: the OTEL_* variables that send ours' traces to the local sink. */
-    env: {},
+    /** NODE_OPTIONS of the image; with --tracing, the OTEL_* variables that send ours' traces to the local sink. */
+    env: { NODE_OPTIONS: IMAGE_NODE_OPTIONS },
   },
   baseline: {
     label: 'baseline',
@@ -95,7 +101,7 @@ export async function traceOursToSink(logDir) {
   });
   const url = `http://127.0.0.1:${port}`;
   await waitReady(sink, url);
-  SYSTEMS.ours.env = { OTEL_EXPORTER_OTLP_ENDPOINT: url };
+  SYSTEMS.ours.env = { ...SYSTEMS.ours.env, OTEL_EXPORTER_OTLP_ENDPOINT: url };
   return sink;
 }
 
