@@ -12,7 +12,7 @@ import { mkdirSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { measureSystem } from './lib/measure.mjs';
+import { measureStreams, measureSystems } from './lib/measure.mjs';
 import { parseArgs } from './lib/options.mjs';
 import { stopAll } from './lib/processes.mjs';
 import { provideRedis } from './lib/redis.mjs';
@@ -79,15 +79,17 @@ async function main() {
   mkdirSync(LOGS, { recursive: true });
   console.error(`[bench] ${settings.mode} mode; app logs in ${LOGS}`);
 
-  const redis = await provideRedis(LOGS);
+  // One Redis server per system: their phases alternate, each on a server holding only its own jobs.
+  const redisBySystem = {
+    ours: await provideRedis(LOGS, { label: 'ours' }),
+    baseline: settings.sseOnly ? undefined : await provideRedis(LOGS, { label: 'baseline', databaseOffset: 1 }),
+  };
   try {
-    const meta = await describeMachine(redis, builtAt);
+    const meta = await describeMachine(redisBySystem.ours, builtAt);
     const sink = settings.tracing ? await traceOursToSink(LOGS) : undefined;
-    // Ours first, then the baseline, each from an empty Redis and with its own processes.
-    const results = {};
-    for (const system of settings.sseOnly ? [SYSTEMS.ours] : [SYSTEMS.ours, SYSTEMS.baseline]) {
-      results[system.label] = await measureSystem(system, { redis, settings, logDir: LOGS });
-    }
+    const results = settings.sseOnly
+      ? { ours: { system: 'ours', sse: await measureStreams(SYSTEMS.ours, redisBySystem.ours, LOGS, settings) } }
+      : await measureSystems([SYSTEMS.ours, SYSTEMS.baseline], redisBySystem, { settings, logDir: LOGS });
     const rows = buildRows(settings, results);
     const markdown = renderMarkdown(meta, settings, rows, results);
     writeResults(RESULTS, markdown, { meta, settings, rows, results });
@@ -95,7 +97,7 @@ async function main() {
     await sink?.stop();
     console.error(`[bench] written to ${join(RESULTS, 'latest.md')} and latest.json`);
   } finally {
-    await redis.stop();
+    await Promise.all(Object.values(redisBySystem).map((redis) => redis?.stop()));
   }
 }
 

@@ -32,7 +32,7 @@ function percentile(sorted, p) {
   return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
 }
 
-function summarize(values) {
+export function summarize(values) {
   const sorted = [...values].sort((a, b) => a - b);
   return { p50Ms: percentile(sorted, 50), p99Ms: percentile(sorted, 99), maxMs: sorted.at(-1) };
 }
@@ -79,7 +79,7 @@ export async function measureEndToEnd(apiUrl, admin, { warmupJobs, jobs }) {
       observed.push(observedMs);
       finished.push(finishedMs);
     }
-    return { jobs, observed: summarize(observed), toFinishedOn: summarize(finished) };
+    return { jobs, observed: summarize(observed), toFinishedOn: summarize(finished), samples: { observed, finished } };
   } finally {
     agent.destroy();
   }

@@ -1,4 +1,4 @@
-import { measureEndToEnd } from './e2e.mjs';
+import { measureEndToEnd, summarize } from './e2e.mjs';
 import { measureEventStreams } from './event-streams.mjs';
 import { runLoad } from './http-load.mjs';
 import { captureTemplate, fillQueue, openQueue, ZERO_DELAY_INPUT } from './jobs.mjs';
@@ -9,6 +9,24 @@ import { measureThroughput } from './throughput.mjs';
 
 /** Progress goes to stderr so that stdout carries only the result table. */
 const progress = (message) => console.error(`[bench] ${message}`);
+
+/**
+ * Runs `measure(side)` for every side `rounds` times, alternating (ours, baseline, ours,
+ * …), so that a drift of the shared machine (other tenants, CPU frequency) hits both
+ * systems alike. Answers each side's runs in order.
+ */
+async function alternate(sides, rounds, measure) {
+  const runs = new Map(sides.map((side) => [side, []]));
+  for (let round = 0; round < rounds; round++) {
+    for (const side of sides) runs.get(side).push(await measure(side, round));
+  }
+  return runs;
+}
+
+/** The run with the median of `key` (the upper one of an even count). */
+function medianRun(runs, key) {
+  return [...runs].sort((a, b) => a[key] - b[key])[runs.length >> 1];
+}
 
 /** Creates one job through the API and returns it as the template of directly filled jobs. */
 async function templateJob(api, queue) {
@@ -22,57 +40,156 @@ async function templateJob(api, queue) {
   return captureTemplate(queue, body.instanceId);
 }
 
-/** a. POST throughput and latency; no worker runs, so the queue just grows. */
-async function measurePost(api, settings) {
-  const url = `${api.url}/api/jobs/reports`;
-  const request = { url, method: 'POST', body: ZERO_DELAY_INPUT };
-  await runLoad({ ...request, seconds: settings.warmupSeconds }); // JIT warm-up, not recorded
-  return runLoad({ ...request, seconds: settings.loadSeconds });
+/** a. POST throughput and latency, alternating; no worker runs, so the queues just grow. */
+async function measurePost(sides, settings) {
+  const request = (side) => ({ url: `${side.api.url}/api/jobs/reports`, method: 'POST', body: ZERO_DELAY_INPUT });
+  for (const side of sides) await runLoad({ ...request(side), seconds: settings.warmupSeconds }); // JIT warm-up, not recorded
+  const runs = await alternate(sides, settings.rounds, (side) => runLoad({ ...request(side), seconds: settings.loadSeconds }));
+  for (const side of sides) side.result.post = { ...medianRun(runs.get(side), 'reqPerSec'), runs: runs.get(side).map((run) => run.reqPerSec) };
 }
 
 /**
  * b. Status reads of the newest and of the oldest waiting job (the oldest is the next a
  * worker takes, the one clients of a busy service wait on), first with a near-empty
- * queue, then behind a large backlog, each from a freshly flushed Redis.
+ * queue, then behind a large backlog, each from freshly flushed Redis servers.
  */
-async function measureStatus(api, queue, template, redis, settings) {
-  const results = {};
-  const queues = [
+async function measureStatus(sides, settings) {
+  for (const side of sides) side.result.status = {};
+  for (const [name, size] of [
     ['nearEmpty', settings.nearEmptyQueue],
     ['backlog', settings.backlog],
-  ];
-  for (const [name, size] of queues) {
-    await redis.reset();
-    progress(`  filling ${size} waiting jobs`);
-    const { oldest, newest } = await fillQueue(queue, template, size);
-    const statusUrl = (id) => `${api.url}/api/jobs/reports/${id}`;
-    if (name === 'nearEmpty') await runLoad({ url: statusUrl(newest), seconds: settings.warmupSeconds });
+  ]) {
+    progress(`  filling ${size} waiting jobs on each side`);
+    const ids = new Map();
+    for (const side of sides) {
+      await side.redis.reset();
+      ids.set(side, await fillQueue(side.queue, side.template, size));
+    }
+    const statusUrl = (side, which) => `${side.api.url}/api/jobs/reports/${ids.get(side)[which]}`;
+    if (name === 'nearEmpty') for (const side of sides) await runLoad({ url: statusUrl(side, 'newest'), seconds: settings.warmupSeconds });
     progress(`  GET status, ${name} queue`);
-    results[name] = {
-      size,
-      newest: await runLoad({ url: statusUrl(newest), seconds: settings.loadSeconds }),
-      oldest: await runLoad({ url: statusUrl(oldest), seconds: settings.loadSeconds }),
-    };
+    for (const side of sides) side.result.status[name] = { size };
+    for (const which of ['newest', 'oldest']) {
+      const runs = await alternate(sides, settings.rounds, (side) => runLoad({ url: statusUrl(side, which), seconds: settings.loadSeconds }));
+      for (const side of sides) side.result.status[name][which] = { ...medianRun(runs.get(side), 'reqPerSec'), runs: runs.get(side).map((run) => run.reqPerSec) };
+    }
   }
-  return results;
 }
 
-/** c. End-to-end latency through the API with one idle worker. */
-async function measureLatency(system, api, redis, logDir, settings) {
-  await redis.reset();
-  const [worker] = await startWorkers(system, redis.url, logDir, 1, 'e2e');
-  const workerBootRssMiB = worker.memory.peakMiB();
+/** c. End-to-end latency through each API with one idle worker each, in alternating chunks of jobs. */
+async function measureLatency(sides, logDir, settings) {
+  const workers = new Map();
+  for (const side of sides) {
+    await side.redis.reset();
+    const [worker] = await startWorkers(side.system, side.redis.url, logDir, 1, 'e2e');
+    workers.set(side, worker);
+    side.result.workerBootRssMiB = worker.memory.peakMiB();
+  }
   try {
-    const latency = await measureEndToEnd(api.url, redis.admin, { warmupJobs: settings.e2eWarmupJobs, jobs: settings.e2eJobs });
-    return { ...latency, workerBootRssMiB };
+    const chunk = Math.ceil(settings.e2eJobs / settings.rounds);
+    const runs = await alternate(sides, settings.rounds, (side, round) =>
+      measureEndToEnd(side.api.url, side.redis.admin, { warmupJobs: round === 0 ? settings.e2eWarmupJobs : 0, jobs: chunk }),
+    );
+    for (const side of sides) {
+      const observed = runs.get(side).flatMap((run) => run.samples.observed);
+      const finished = runs.get(side).flatMap((run) => run.samples.finished);
+      side.result.e2e = { jobs: observed.length, observed: summarize(observed), toFinishedOn: summarize(finished), workerBootRssMiB: side.result.workerBootRssMiB };
+    }
   } finally {
-    await worker.stop();
+    await Promise.all([...workers.values()].map((worker) => worker.stop()));
+  }
+}
+
+/** d. Worker throughput with 1, then 2 processes, alternating runs of each side. */
+async function measureWorkers(sides, logDir, settings) {
+  for (const side of sides) side.result.throughput = {};
+  for (const workerCount of [1, 2]) {
+    progress(`worker throughput, ${workerCount} worker(s), ${settings.throughputJobs} jobs, ${settings.rounds} alternating runs`);
+    const runs = await alternate(sides, settings.rounds, (side) =>
+      measureThroughput({
+        system: side.system,
+        redis: side.redis,
+        queue: side.queue,
+        template: side.template,
+        logDir,
+        workerCount,
+        jobs: settings.throughputJobs,
+      }),
+    );
+    for (const side of sides) {
+      const median = medianRun(runs.get(side), 'jobsPerSec');
+      side.result.throughput[workerCount] = { ...median, runs: runs.get(side).map((run) => run.jobsPerSec) };
+    }
+  }
+  // e. The worker's peak is taken under the throughput runs, the heaviest it sees.
+  for (const side of sides) {
+    side.result.workerPeakRssMiB = Math.max(...Object.values(side.result.throughput).map((run) => run.peakRssMiB));
+  }
+}
+
+/**
+ * Every figure of both systems (ours and the baseline), each on a Redis server of its own,
+ * phase by phase; the phases whose figures are rates alternate between the systems.
+ * Answers each system's results by label.
+ */
+export async function measureSystems(systems, redisBySystem, { settings, logDir }) {
+  const sides = systems.map((system) => ({ system, redis: redisBySystem[system.label], result: { system: system.label } }));
+  for (const side of sides) Object.assign(side, openQueue(side.redis.url));
+  try {
+    for (const side of sides) {
+      await side.redis.reset();
+      progress(`${side.system.label}: starting the API`);
+      side.api = await startApi(side.system, side.redis.url, logDir);
+      // Its weight before any load, to tell start-up weight from growth under load.
+      side.result.apiBootRssMiB = side.api.memory.peakMiB();
+      side.template = await templateJob(side.api, side.queue);
+      side.result.jobTemplate = side.template; // in latest.json, to see what the backlog was made of
+    }
+    try {
+      progress(`POST enqueue, ${settings.rounds} alternating runs`);
+      await measurePost(sides, settings);
+      await measureStatus(sides, settings);
+      progress(`end-to-end latency, ${settings.e2eJobs} jobs per side`);
+      await measureLatency(sides, logDir, settings);
+      for (const side of sides) {
+        progress(`${side.system.label}: Redis memory per retained completed job, ${settings.retainedJobs} jobs`);
+        side.result.retained = await measureRetainedMemory({ system: side.system, api: side.api, redis: side.redis, logDir, jobs: settings.retainedJobs });
+        // e. The API's peak covers all of its load: POSTs, status reads, e2e polling, the retained jobs.
+        side.result.apiPeakRssMiB = side.api.memory.peakMiB();
+      }
+    } catch (error) {
+      // A load run fails with connection errors when an API died under it: say so.
+      const dead = sides.find((side) => side.api?.deadReason());
+      if (!dead) throw error;
+      throw new Error(`${dead.api.name} ${dead.api.deadReason()} (${error.message}); end of ${dead.api.logFile}:\n${dead.api.logTail(5)}`, {
+        cause: error,
+      });
+    } finally {
+      await Promise.all(sides.map((side) => side.api?.stop()));
+    }
+
+    await measureWorkers(sides, logDir, settings);
+
+    const ours = sides.find((side) => side.system.label === 'ours');
+    if (ours) {
+      progress(`ours: metrics on vs off, ${settings.metricsRounds} alternating runs each`);
+      ours.result.metricsCost = await measureMetricsCost({
+        system: ours.system,
+        redis: ours.redis,
+        logDir,
+        rounds: settings.metricsRounds,
+        seconds: settings.metricsSeconds,
+      });
+      ours.result.sse = await measureStreams(ours.system, ours.redis, logDir, settings);
+    }
+    return Object.fromEntries(sides.map((side) => [side.system.label, side.result]));
+  } finally {
+    await Promise.all(sides.map((side) => side.close()));
   }
 }
 
 /** f. Event streams (ours only: the baseline has none), on an API process of their own. */
-async function measureStreams(system, redis, logDir, settings) {
-  if (system.label !== 'ours') return undefined;
+export async function measureStreams(system, redis, logDir, settings) {
   progress(`${system.label}: ${settings.sseStreams} event streams, ${settings.sseReports} progress reports per job`);
   return measureEventStreams({
     system,
@@ -82,66 +199,4 @@ async function measureStreams(system, redis, logDir, settings) {
     reports: settings.sseReports,
     intervalMs: settings.sseIntervalMs,
   });
-}
-
-/** Every figure of one system (ours or the baseline), phases in a fixed order. */
-export async function measureSystem(system, { redis, settings, logDir }) {
-  const result = { system: system.label };
-  if (settings.sseOnly) {
-    result.sse = await measureStreams(system, redis, logDir, settings);
-    return result;
-  }
-  const { queue, close } = openQueue(redis.url);
-  try {
-    await redis.reset();
-    progress(`${system.label}: starting the API`);
-    const api = await startApi(system, redis.url, logDir);
-    // Its weight before any load, to tell start-up weight from growth under load.
-    result.apiBootRssMiB = api.memory.peakMiB();
-    let template;
-    try {
-      template = await templateJob(api, queue);
-      result.jobTemplate = template; // in latest.json, to see what the backlog was made of
-      progress(`${system.label}: POST enqueue`);
-      result.post = await measurePost(api, settings);
-      result.status = await measureStatus(api, queue, template, redis, settings);
-      progress(`${system.label}: end-to-end latency, ${settings.e2eJobs} jobs`);
-      result.e2e = await measureLatency(system, api, redis, logDir, settings);
-      progress(`${system.label}: Redis memory per retained completed job, ${settings.retainedJobs} jobs`);
-      result.retained = await measureRetainedMemory({ system, api, redis, logDir, jobs: settings.retainedJobs });
-      // e. The API's peak covers all of its load: POSTs, status reads, e2e polling.
-      result.apiPeakRssMiB = api.memory.peakMiB();
-    } catch (error) {
-      // A load run fails with connection errors when the API died under it: say so.
-      const dead = api.deadReason();
-      if (!dead) throw error;
-      throw new Error(`${api.name} ${dead} (${error.message}); end of ${api.logFile}:\n${api.logTail(5)}`, { cause: error });
-    } finally {
-      await api.stop();
-    }
-
-    result.throughput = {};
-    for (const workerCount of [1, 2]) {
-      progress(`${system.label}: worker throughput, ${workerCount} worker(s), ${settings.throughputJobs} jobs`);
-      result.throughput[workerCount] = await measureThroughput({
-        system,
-        redis,
-        queue,
-        template,
-        logDir,
-        workerCount,
-        jobs: settings.throughputJobs,
-      });
-    }
-    // e. The worker's peak is taken under the throughput runs, the heaviest it sees.
-    result.workerPeakRssMiB = Math.max(...Object.values(result.throughput).map((run) => run.peakRssMiB));
-    if (system.label === 'ours') {
-      progress(`${system.label}: metrics on vs off, ${settings.metricsRounds} alternating runs each`);
-      result.metricsCost = await measureMetricsCost({ system, redis, logDir, rounds: settings.metricsRounds, seconds: settings.metricsSeconds });
-    }
-    result.sse = await measureStreams(system, redis, logDir, settings);
-    return result;
-  } finally {
-    await close();
-  }
 }

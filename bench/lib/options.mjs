@@ -7,6 +7,7 @@ export const MODES = {
   quick: {
     warmupSeconds: 1,
     loadSeconds: 2,
+    rounds: 1,
     nearEmptyQueue: 10,
     backlog: 5_000,
     e2eWarmupJobs: 5,
@@ -22,6 +23,7 @@ export const MODES = {
   full: {
     warmupSeconds: 3,
     loadSeconds: 10,
+    rounds: 3,
     nearEmptyQueue: 10,
     backlog: 100_000,
     e2eWarmupJobs: 20,

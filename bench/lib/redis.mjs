@@ -10,13 +10,19 @@ function adminClient(url) {
 }
 
 /**
- * The Redis the benchmark runs against: a private redis-server without persistence on a
- * free port, or REDIS_URL when set. Every phase starts from an empty database through
- * `reset()`: FLUSHALL on our own server, FLUSHDB on a given one (its other databases are
- * not ours to wipe).
+ * A Redis the benchmark runs one system against: a private redis-server without
+ * persistence on a free port, or with REDIS_URL set, a database of that server (the
+ * URL's, plus `databaseOffset`: each system gets one of its own). Every phase starts from
+ * an empty database through `reset()`: FLUSHALL on our own server, FLUSHDB on a given one
+ * (its other databases are not ours to wipe).
  */
-export async function provideRedis(logDir) {
-  const given = process.env.REDIS_URL;
+export async function provideRedis(logDir, { label = 'redis', databaseOffset = 0 } = {}) {
+  let given = process.env.REDIS_URL;
+  if (given && databaseOffset > 0) {
+    const url = new URL(given);
+    url.pathname = `/${Number(url.pathname.slice(1) || 0) + databaseOffset}`;
+    given = url.toString();
+  }
   if (given) {
     console.warn(`warning: REDIS_URL is set: using ${given} and FLUSHDB-ing it before every phase`);
     const admin = adminClient(given);
@@ -44,7 +50,7 @@ export async function provideRedis(logDir) {
     command: 'redis-server',
     args: ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
     env: { PATH: process.env.PATH ?? '' },
-    logFile: join(logDir, 'redis-server.log'),
+    logFile: join(logDir, `redis-server-${label}.log`),
   });
   const admin = adminClient(url);
   await waitUntil(server, 'answering PING', async () => (await admin.ping()) === 'PONG');

@@ -126,6 +126,8 @@ export function renderMarkdown(meta, settings, rows, results) {
     ...unlessSseOnly(
       `- HTTP load: autocannon inside the harness process, ${LOAD.connections} connections, pipelining ${LOAD.pipelining}, ` +
         `${settings.loadSeconds} s per run after a ${settings.warmupSeconds} s warm-up, against 127.0.0.1. ` +
+        `Each system has a Redis server of its own; rates are the median of ${settings.rounds} run(s) per system, ours and the ` +
+        'baseline alternating run by run (e2e: jobs in alternating chunks), so that a drift of the machine hits both alike. ' +
         `Load generator, apps and Redis share the ${meta.cores} cores, so read ratios rather than absolute figures.`,
     ),
     `- apps run with NODE_ENV=production and LOG_LEVEL=info (the default users run): ours writes a JSON log line per request ` +

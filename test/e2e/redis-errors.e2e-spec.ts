@@ -43,6 +43,13 @@ describe('Redis errors', () => {
     // The detail is in the log, at error level, under the request id.
     const logged = await waitFor('the error to be logged', async () => problemLines('corrupt-read-1').find((line) => line.level === 50));
     expect(JSON.stringify(logged)).toContain('WRONGTYPE');
+    // The request's own line says it errored, at error level too, and carries the same id.
+    const requestLine = await waitFor('the request line', async () =>
+      api.logLines().find((line) => (line.req as { id?: string } | undefined)?.id === 'corrupt-read-1' && line.msg === 'request errored'),
+    );
+    expect(requestLine).toMatchObject({ level: 50, res: { statusCode: 500 } });
+    // Lines logged while serving it carry the request too, not only the ones that pass it.
+    expect(JSON.stringify(logged)).toContain('"req":{"id":"corrupt-read-1"');
   });
 
   it('answers a submit that Redis did not confirm in time with 503 naming the job, which then tells the truth', async () => {
