@@ -14,6 +14,7 @@ import { TERMINATE_FIELD, terminationMessage } from '@report-jobs/queue';
 import { OPERATION_HANDLERS, OperationError, type OperationHandler } from '../operations/operation-handler';
 import { WorkerQueue } from '../queue/worker-queue';
 import { TerminationRequests } from './termination-requests';
+import { LinkedSignal } from './linked-signal';
 import { SimulatedFailures } from '../operations/simulated-failures';
 import { WebhookRelay } from '../webhooks/webhook-relay';
 
@@ -98,12 +99,18 @@ export class ReportJobProcessor implements OnModuleInit {
     this.failures.apply(input.customer_id, attempt);
 
     const limitSeconds = this.timeouts[input.operation] ?? this.env.JOB_TIMEOUT_SECONDS;
-    const timeLimit = AbortSignal.timeout(limitSeconds * 1000);
-    const signal = AbortSignal.any([shutdownSignal, timeLimit]);
+    const attemptSignal = new LinkedSignal(shutdownSignal);
+    let timedOut = false;
+    const timeLimit = setTimeout(() => {
+      timedOut = true;
+      attemptSignal.abort(new DOMException(`Timed out after ${limitSeconds} s`, 'TimeoutError'));
+    }, limitSeconds * 1000);
+    // The time limit alone never keeps the process up (as AbortSignal.timeout's would not).
+    timeLimit.unref();
     let reports = 0;
     try {
       const result = await handler.run(input, {
-        signal,
+        signal: attemptSignal.signal,
         attempt,
         reportProgress: (percent, message) => {
           const progress: ReportProgress = { progress: percent, message, updatedAt: Date.now(), sequence: ++reports };
@@ -112,7 +119,7 @@ export class ReportJobProcessor implements OnModuleInit {
       });
       return { status: 'completed', instanceId: job.id!, result };
     } catch (error) {
-      if (timeLimit.aborted) {
+      if (timedOut) {
         const setting = limitSeconds === this.timeouts[input.operation] ? 'OPERATION_TIMEOUTS' : 'JOB_TIMEOUT_SECONDS';
         throw new OperationError(`Timed out after ${limitSeconds} s (${setting})`, false);
       }
@@ -124,6 +131,9 @@ export class ReportJobProcessor implements OnModuleInit {
         throw new AttemptInterrupted('Interrupted because the worker shuts down');
       }
       throw error;
+    } finally {
+      clearTimeout(timeLimit);
+      attemptSignal.release();
     }
   }
 

@@ -5,6 +5,7 @@ import { Environment } from '@report-jobs/config';
 import { REPORTS_QUEUE, type ReportJobData, type ReportJobOutput } from '@report-jobs/contract';
 import { createRedisClient, withTimeout, type RedisClient } from '@report-jobs/queue';
 import { WorkerMetrics } from '../metrics/worker-metrics';
+import { LinkedSignal } from './linked-signal';
 import { WorkerQueue } from '../queue/worker-queue';
 import { queueTelemetry } from '@report-jobs/tracing';
 import { WebhookRelay } from '../webhooks/webhook-relay';
@@ -157,9 +158,9 @@ export class ReportWorker implements OnApplicationBootstrap, BeforeApplicationSh
     const key = job.id ?? token ?? '';
     this.active.set(key, attempt);
     // The combined signal carries the reason of whichever fired first.
-    const signal = cancel ? AbortSignal.any([cancel, attempt.interrupt.signal]) : attempt.interrupt.signal;
+    const linked = cancel ? new LinkedSignal(cancel, attempt.interrupt.signal) : undefined;
     try {
-      return await this.processor.process(job, signal);
+      return await this.processor.process(job, linked?.signal ?? attempt.interrupt.signal);
     } catch (error) {
       // A final verdict (time limit, termination, invalid input) stands even during shutdown.
       const interrupted = attempt.interrupt.signal.aborted && !isUnrecoverable(error);
@@ -169,6 +170,7 @@ export class ReportWorker implements OnApplicationBootstrap, BeforeApplicationSh
       // Tells BullMQ the job was moved already: it neither fails nor retries it.
       throw new WaitingError();
     } finally {
+      linked?.release();
       this.active.delete(key);
     }
   }
