@@ -18,6 +18,7 @@ type Presented = { kind: 'none' } | { kind: 'malformed' } | { kind: 'key'; key: 
 @Injectable()
 export class ApiKeyGuard implements CanActivate, OnModuleInit {
   private readonly logger = new Logger(ApiKeyGuard.name);
+  private readonly publicRoutes = new WeakMap<object, boolean>();
 
   constructor(
     private readonly registry: ApiKeyRegistry,
@@ -33,7 +34,7 @@ export class ApiKeyGuard implements CanActivate, OnModuleInit {
   }
 
   canActivate(context: ExecutionContext): boolean {
-    if (this.reflector.getAllAndOverride<boolean>(IS_PUBLIC, [context.getHandler(), context.getClass()])) return true;
+    if (this.isPublic(context)) return true;
     const request = context.switchToHttp().getRequest<FastifyRequest>();
     this.throttle.refuseOverBudget(request);
     const presented = presentedKey(request);
@@ -47,6 +48,17 @@ export class ApiKeyGuard implements CanActivate, OnModuleInit {
     if (!caller) throw this.failed(request, 'unknown API key', 'The API key is not valid.');
     request.caller = caller;
     return true;
+  }
+
+  /** Whether the route is public; read from its metadata once per route, not per request. */
+  private isPublic(context: ExecutionContext): boolean {
+    const handler = context.getHandler();
+    let isPublic = this.publicRoutes.get(handler);
+    if (isPublic === undefined) {
+      isPublic = this.reflector.getAllAndOverride<boolean>(IS_PUBLIC, [handler, context.getClass()]) === true;
+      this.publicRoutes.set(handler, isPublic);
+    }
+    return isPublic;
   }
 
   /** Counts and logs a failed attempt; answers the 401 to send. */

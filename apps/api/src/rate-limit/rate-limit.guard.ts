@@ -20,6 +20,8 @@ export const CountsAsSubmit = () => SetMetadata(BUCKET, 'submit');
  */
 @Injectable()
 export class RateLimitGuard implements CanActivate {
+  private readonly buckets = new WeakMap<object, RateLimitBucket | undefined>();
+
   constructor(
     private readonly counter: SharedRateCounter,
     private readonly env: Environment,
@@ -27,9 +29,8 @@ export class RateLimitGuard implements CanActivate {
   ) {}
 
   canActivate(context: ExecutionContext): boolean {
-    const targets = [context.getHandler(), context.getClass()];
-    if (this.reflector.getAllAndOverride<boolean>(IS_PUBLIC, targets)) return true;
-    const bucket: RateLimitBucket = this.reflector.getAllAndOverride<RateLimitBucket>(BUCKET, targets) ?? 'read';
+    const bucket = this.bucketOf(context);
+    if (bucket === undefined) return true;
     const limit = bucket === 'submit' ? this.env.RATE_LIMIT_SUBMITS_PER_MINUTE : this.env.RATE_LIMIT_READS_PER_MINUTE;
     if (limit === 0) return true;
 
@@ -42,5 +43,17 @@ export class RateLimitGuard implements CanActivate {
       429,
       `Rate limit reached: ${limit} ${bucket === 'submit' ? 'job submissions' : 'requests'} per minute for ${principal}.`,
     ).withHeaders({ 'retry-after': String(Math.max(1, retryAfter)) });
+  }
+
+  /** The route's budget, undefined for a public route; read from its metadata once per route. */
+  private bucketOf(context: ExecutionContext): RateLimitBucket | undefined {
+    const handler = context.getHandler();
+    if (this.buckets.has(handler)) return this.buckets.get(handler);
+    const targets = [handler, context.getClass()];
+    const bucket = this.reflector.getAllAndOverride<boolean>(IS_PUBLIC, targets)
+      ? undefined
+      : (this.reflector.getAllAndOverride<RateLimitBucket>(BUCKET, targets) ?? 'read');
+    this.buckets.set(handler, bucket);
+    return bucket;
   }
 }
