@@ -263,5 +263,23 @@ describe('JobLifecycle', () => {
       expect(await redis.client().zrange(keys.ownerIndex('tenant-a'), '0', '-1', 'WITHSCORES')).toEqual([id, '1700000000123']);
       expect(await redis.client().zcard(keys.index)).toBe(1);
     });
+
+    it('indexes concurrent calls in one script call, answering each for its own job', async () => {
+      const owners = ['tenant-a', 'tenant-b', 'tenant-a'];
+      const ids = owners.map(() => newId());
+      await Promise.all(ids.map((id, i) => queue.add('report', data(owners[i]), { jobId: id, timestamp: 1_700_000_000_000 + i })));
+      const missing = newId();
+      const calls = async () => Number(/cmdstat_evalsha:calls=(\d+)/.exec(await redis.client().info('commandstats'))?.[1] ?? 0);
+      const before = await calls();
+
+      const answers = await Promise.all([...ids.map((id, i) => lifecycle.index(id, owners[i])), lifecycle.index(missing, 'tenant-b')]);
+
+      expect(answers).toEqual([true, true, true, false]);
+      // One script call for the four (the INFO call itself is not an EVALSHA).
+      expect((await calls()) - before).toBe(1);
+      expect(await redis.client().zrange(keys.index, '0', '-1')).toEqual(ids);
+      expect(await redis.client().zrange(keys.ownerIndex('tenant-b'), '0', '-1', 'WITHSCORES')).toEqual([ids[1], '1700000000001']);
+      await redis.client().del(keys.ownerIndex('tenant-b'));
+    });
   });
 });

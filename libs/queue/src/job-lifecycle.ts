@@ -45,18 +45,36 @@ end
 `;
 
 /**
- * Puts an existing job in the creation-time indexes, scored by its own timestamp; a job
- * that does not exist (its add failed, or it is already removed) is not indexed, so the
- * indexes never hold an entry nothing will clear. NX keeps a repeated submit's place.
- *   KEYS: job, index, owner index   ARGV: job id
+ * Puts existing jobs in the creation-time indexes, each scored by its own timestamp; a
+ * job that does not exist (its add failed, or it is already removed) is not indexed, so
+ * the indexes never hold an entry nothing will clear. NX keeps a repeated submit's place.
+ * Answers, per job, 1 when it was indexed (it exists), else 0.
+ *   KEYS: index, then per job: job, owner index   ARGV: the job ids
  */
 const INDEX_SCRIPT = `
-local createdAt = redis.call('HGET', KEYS[1], 'timestamp')
-if not createdAt then return 0 end
-redis.call('ZADD', KEYS[2], 'NX', createdAt, ARGV[1])
-redis.call('ZADD', KEYS[3], 'NX', createdAt, ARGV[1])
-return 1
+local indexed = {}
+for i = 1, #ARGV do
+  local createdAt = redis.call('HGET', KEYS[2 * i], 'timestamp')
+  if createdAt then
+    redis.call('ZADD', KEYS[1], 'NX', createdAt, ARGV[i])
+    redis.call('ZADD', KEYS[2 * i + 1], 'NX', createdAt, ARGV[i])
+    indexed[i] = 1
+  else
+    indexed[i] = 0
+  end
+end
+return indexed
 `;
+
+/** Most jobs one index script call takes; more wait for the next call. */
+const INDEX_BATCH = 256;
+
+interface PendingIndex {
+  jobId: string;
+  owner: string;
+  resolve: (indexed: boolean) => void;
+  reject: (error: unknown) => void;
+}
 
 /** True when a job's stored data asks for a callback when the job ends. */
 const CALLBACK_LUA = `
@@ -177,15 +195,16 @@ return 1
 type Reply = [string, ...unknown[]];
 
 interface LifecycleCommands {
-  reportJobIndex(...keysAndArgs: string[]): Promise<number>;
+  reportJobIndex(numberOfKeys: number, ...keysAndArgs: string[]): Promise<number[]>;
   reportJobTerminate(...keysAndArgs: string[]): Promise<Reply>;
   reportJobPurge(...keysAndArgs: string[]): Promise<Reply>;
   reportJobExpire(...keysAndArgs: string[]): Promise<number>;
   reportJobRecordTermination(...keysAndArgs: string[]): Promise<number>;
 }
 
-const COMMANDS: Record<keyof LifecycleCommands, { numberOfKeys: number; lua: string }> = {
-  reportJobIndex: { numberOfKeys: 3, lua: INDEX_SCRIPT },
+// Without numberOfKeys, a call gives its key count first (the index script takes a variable number).
+const COMMANDS: Record<keyof LifecycleCommands, { numberOfKeys?: number; lua: string }> = {
+  reportJobIndex: { lua: INDEX_SCRIPT },
   reportJobTerminate: { numberOfKeys: 13, lua: TERMINATE_SCRIPT },
   reportJobPurge: { numberOfKeys: 5, lua: PURGE_SCRIPT },
   reportJobExpire: { numberOfKeys: 5, lua: EXPIRE_SCRIPT },
@@ -207,6 +226,8 @@ export type PurgeOutcome = { outcome: 'purged' } | { outcome: 'running' } | { ou
 export class JobLifecycle {
   private readonly keys: BookkeepingKeys;
   private readonly commands: LifecycleCommands;
+  /** index() calls of this turn of the event loop, sent together (flushIndex). */
+  private readonly pendingIndex: PendingIndex[] = [];
 
   /**
    * @param goneRetentionMs how long the record of a purged or expired job lasts
@@ -224,9 +245,28 @@ export class JobLifecycle {
     this.keys = bookkeepingKeys(queue);
   }
 
-  /** Indexes the job by creation time, if it exists. True when it does. */
-  async index(jobId: string, owner: string): Promise<boolean> {
-    return (await this.commands.reportJobIndex(this.queue.toKey(jobId), this.keys.index, this.keys.ownerIndex(owner), jobId)) === 1;
+  /**
+   * Indexes the job by creation time, if it exists. True when it does. Jobs indexed in the
+   * same turn of the event loop (concurrent submits) share one script call: under load
+   * that halves the scripts Redis runs per submit.
+   */
+  index(jobId: string, owner: string): Promise<boolean> {
+    return new Promise((resolve, reject) => {
+      // After every promise continuation of this turn has run, so that they join the batch.
+      if (this.pendingIndex.length === 0) process.nextTick(() => this.flushIndex());
+      this.pendingIndex.push({ jobId, owner, resolve, reject });
+    });
+  }
+
+  private flushIndex(): void {
+    while (this.pendingIndex.length > 0) {
+      const batch = this.pendingIndex.splice(0, INDEX_BATCH);
+      const keys = [this.keys.index, ...batch.flatMap(({ jobId, owner }) => [this.queue.toKey(jobId), this.keys.ownerIndex(owner)])];
+      this.commands.reportJobIndex(keys.length, ...keys, ...batch.map(({ jobId }) => jobId)).then(
+        (indexed) => batch.forEach((entry, i) => entry.resolve(indexed[i] === 1)),
+        (error: unknown) => batch.forEach((entry) => entry.reject(error)),
+      );
+    }
   }
 
   /**
