@@ -48,19 +48,23 @@ end
  * Puts existing jobs in the creation-time indexes, each scored by its own timestamp; a
  * job that does not exist (its add failed, or it is already removed) is not indexed, so
  * the indexes never hold an entry nothing will clear. NX keeps a repeated submit's place.
- * Answers, per job, 1 when it was indexed (it exists), else 0.
- *   KEYS: index, then per job: job, owner index   ARGV: the job ids
+ * Answers, per job, 1 when it was indexed (it exists), else 0. The jobs' own keys are
+ * built from prefixes, as the other scripts build owner index keys: a fixed key count
+ * keeps the index key first, which is where ioredis's automatic pipelining on a cluster
+ * reads the slot from (every key of a shard shares its hash tag).
+ *   KEYS: index   ARGV: job key prefix, owner index prefix, then job id and owner per job
  */
 const INDEX_SCRIPT = `
 local indexed = {}
-for i = 1, #ARGV do
-  local createdAt = redis.call('HGET', KEYS[2 * i], 'timestamp')
+for i = 3, #ARGV, 2 do
+  local id, owner = ARGV[i], ARGV[i + 1]
+  local createdAt = redis.call('HGET', ARGV[1] .. id, 'timestamp')
   if createdAt then
-    redis.call('ZADD', KEYS[1], 'NX', createdAt, ARGV[i])
-    redis.call('ZADD', KEYS[2 * i + 1], 'NX', createdAt, ARGV[i])
-    indexed[i] = 1
+    redis.call('ZADD', KEYS[1], 'NX', createdAt, id)
+    redis.call('ZADD', ARGV[2] .. owner, 'NX', createdAt, id)
+    indexed[#indexed + 1] = 1
   else
-    indexed[i] = 0
+    indexed[#indexed + 1] = 0
   end
 end
 return indexed
@@ -195,16 +199,15 @@ return 1
 type Reply = [string, ...unknown[]];
 
 interface LifecycleCommands {
-  reportJobIndex(numberOfKeys: number, ...keysAndArgs: string[]): Promise<number[]>;
+  reportJobIndex(...keysAndArgs: string[]): Promise<number[]>;
   reportJobTerminate(...keysAndArgs: string[]): Promise<Reply>;
   reportJobPurge(...keysAndArgs: string[]): Promise<Reply>;
   reportJobExpire(...keysAndArgs: string[]): Promise<number>;
   reportJobRecordTermination(...keysAndArgs: string[]): Promise<number>;
 }
 
-// Without numberOfKeys, a call gives its key count first (the index script takes a variable number).
-const COMMANDS: Record<keyof LifecycleCommands, { numberOfKeys?: number; lua: string }> = {
-  reportJobIndex: { lua: INDEX_SCRIPT },
+const COMMANDS: Record<keyof LifecycleCommands, { numberOfKeys: number; lua: string }> = {
+  reportJobIndex: { numberOfKeys: 1, lua: INDEX_SCRIPT },
   reportJobTerminate: { numberOfKeys: 13, lua: TERMINATE_SCRIPT },
   reportJobPurge: { numberOfKeys: 5, lua: PURGE_SCRIPT },
   reportJobExpire: { numberOfKeys: 5, lua: EXPIRE_SCRIPT },
@@ -261,8 +264,8 @@ export class JobLifecycle {
   private flushIndex(): void {
     while (this.pendingIndex.length > 0) {
       const batch = this.pendingIndex.splice(0, INDEX_BATCH);
-      const keys = [this.keys.index, ...batch.flatMap(({ jobId, owner }) => [this.queue.toKey(jobId), this.keys.ownerIndex(owner)])];
-      this.commands.reportJobIndex(keys.length, ...keys, ...batch.map(({ jobId }) => jobId)).then(
+      const jobs = batch.flatMap(({ jobId, owner }) => [jobId, owner]);
+      this.commands.reportJobIndex(this.keys.index, this.queue.toKey(''), this.keys.ownerIndex(''), ...jobs).then(
         (indexed) => batch.forEach((entry, i) => entry.resolve(indexed[i] === 1)),
         (error: unknown) => batch.forEach((entry) => entry.reject(error)),
       );
