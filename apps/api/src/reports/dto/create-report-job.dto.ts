@@ -1,6 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { ClosedSchema } from '../../http/closed-schema';
-import { ShortcutValidation } from '../../http/validation';
+import { ShortcutValidation } from '../../http/validation-shortcut';
 import { IsIn, IsInt, IsOptional, IsString, Matches, Max, MaxLength, Min, MinLength } from 'class-validator';
 import {
   CUSTOMER_ID_PATTERN,
