@@ -109,6 +109,7 @@ describe('queue dashboard', () => {
   it('is read-only unless DASHBOARD_ACTIONS=true', async () => {
     const retry = (base: string) =>
       request(`${base}/admin/queues/api/queues/reports/${failedJobId}/retry`, { method: 'PUT', headers: basic(ADMIN.principal, ADMIN.key) });
+    await worker.settledLogLines();
     const attemptsStarted = () => worker.logLines().filter((line) => line.instanceId === failedJobId && line.msg === 'Attempt started').length;
     expect(attemptsStarted()).toBe(1);
     const refused = await retry(api.url);

@@ -83,6 +83,7 @@ describeWithOwnRedis('faults', () => {
       // `attempt` counts attempts started: the killed one, then the one that completed.
       expect(final.body).toMatchObject({ runtimeStatus: 'Completed', attempt: 2, maxAttempts: 3 });
       expect(final.body).not.toHaveProperty('lastError');
+      await survivor.settledLogLines();
       expect(logged(survivor, 'Attempt started')).toContainEqual(expect.objectContaining({ id, attempt: 2 }));
       // BullMQ counts it as a stalled job, not as a failed attempt.
       expect(await jobHash(id)).toMatchObject({ stc: '1', atm: '1' });
@@ -99,6 +100,7 @@ describeWithOwnRedis('faults', () => {
 
     const [final] = await settle('worker killed (SIGKILL), default lock settings', [job]);
     expect(final.body).toMatchObject({ runtimeStatus: 'Completed', attempt: 2 });
+    await survivor.settledLogLines();
     expect(logged(survivor, 'Attempt completed').map((line) => line.id)).toEqual([job.id]);
     expect(await jobHash(job.id)).toMatchObject({ stc: '1', atm: '1' });
   });
@@ -121,6 +123,7 @@ describeWithOwnRedis('faults', () => {
 
     const [final] = await settle('worker killed twice (SIGKILL), 3 attempts', [job]);
     expect(final.body).toMatchObject({ runtimeStatus: 'Completed', attempt: 3, maxAttempts: 3 });
+    await last.settledLogLines();
     expect(logged(last, 'Attempt completed').map((line) => line.id)).toEqual([job.id]);
     expect(await jobHash(job.id)).toMatchObject({ stc: '2', atm: '1' });
   });
@@ -147,6 +150,7 @@ describeWithOwnRedis('faults', () => {
       },
     });
     // It was not run a third time.
+    await last.settledLogLines();
     expect(logged(last, 'Attempt completed')).toEqual([]);
   });
 

@@ -112,6 +112,7 @@ describe('managing report jobs', () => {
       });
 
       const target = running[0];
+      await Promise.all(workers.map((worker) => worker.settledLogLines()));
       const holder = workers.find((worker) =>
         worker.logLines().some((line) => line.msg === 'Attempt started' && line.instanceId === target.body.instanceId),
       )!;

@@ -87,6 +87,7 @@ describe('on a Redis Cluster with sharded queues', () => {
     }
     for (const job of jobs) expect((await pollUntilDone(job.body.statusQueryGetUri as string)).at(-1)!.body.runtimeStatus).toBe('Completed');
     // The workers ran jobs of every shard.
+    await Promise.all(workers.map((worker) => worker.settledLogLines()));
     const shardsRun = new Set(
       workers
         .flatMap((worker) => worker.logLines())
@@ -348,6 +349,7 @@ describe('on a Redis Cluster with sharded queues', () => {
           data: { instanceId: job.body.instanceId, runtimeStatus: 'Terminated', output: { reason: 'not wanted' } },
         });
       }
+      await Promise.all([hooksApi, hooksWorker].map((app) => app.settledLogLines()));
       const slotErrors = [hooksApi, hooksWorker].flatMap((app) => app.logLines()).filter((line) => /CROSSSLOT|non local key|MOVED|ASK /.test(JSON.stringify(line)));
       expect(slotErrors).toEqual([]);
     } finally {
@@ -448,6 +450,7 @@ describe('on a Redis Cluster with sharded queues', () => {
   it('is ready on every shard, and never met a cross-slot or non-local key error', async () => {
     expect((await request(`${api.url}/health/ready`)).status).toBe(200);
     for (const worker of workers) expect((await request(`${worker.url}/health/ready`)).status).toBe(200);
+    await Promise.all([api, ...workers].map((app) => app.settledLogLines()));
     const slotErrors = [api, ...workers].flatMap((app) => app.logLines()).filter((line) => /CROSSSLOT|non local key|MOVED|ASK /.test(JSON.stringify(line)));
     expect(slotErrors).toEqual([]);
   });

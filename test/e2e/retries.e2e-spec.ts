@@ -92,7 +92,7 @@ describe('failures and retries', () => {
   });
 
   it('keeps retries inside the worker logs with the job identity', async () => {
-    const lines = worker.logLines().filter((line) => line.customerId === 'cust-flaky' && line.msg?.toString().startsWith('Attempt failed'));
+    const lines = (await worker.settledLogLines()).filter((line) => line.customerId === 'cust-flaky' && line.msg?.toString().startsWith('Attempt failed'));
     expect(lines).toHaveLength(2);
     expect(lines.map((line) => line.attempt).sort()).toEqual([1, 2]);
   });

@@ -43,6 +43,7 @@ describe('two worker processes', () => {
     }
 
     // Which worker started each job, from the workers' own logs.
+    await Promise.all(workers.map((worker) => worker.settledLogLines()));
     const startsPerWorker = workers.map((worker) =>
       worker
         .logLines()

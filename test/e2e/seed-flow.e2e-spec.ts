@@ -84,12 +84,12 @@ describe('the seed flow', () => {
       { 'x-request-id': 'trace-me-42' },
     );
     await pollUntilDone(accepted.body.statusQueryGetUri as string);
-    const jobLines = worker.logLines().filter((line) => line.instanceId === accepted.body.instanceId);
+    const jobLines = (await worker.settledLogLines()).filter((line) => line.instanceId === accepted.body.instanceId);
     expect(jobLines.length).toBeGreaterThanOrEqual(2);
     for (const line of jobLines) {
       expect(line).toMatchObject({ correlationId: 'trace-me-42', customerId: 'cust-logs', app: 'worker' });
     }
-    const requestLines = api.logLines().filter((line) => (line.req as { id?: string })?.id === 'trace-me-42');
+    const requestLines = (await api.settledLogLines()).filter((line) => (line.req as { id?: string })?.id === 'trace-me-42');
     expect(requestLines.length).toBeGreaterThan(0);
   });
 

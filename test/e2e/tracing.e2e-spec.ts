@@ -86,10 +86,10 @@ describe('traces across the API and the workers', () => {
       expect(JSON.stringify(command.attributes)).not.toContain('cust-traced');
     }
 
-    const requestLines = api.logLines().filter((line) => (line.req as { id?: string } | undefined)?.id === 'traced-request-1');
+    const requestLines = (await api.settledLogLines()).filter((line) => (line.req as { id?: string } | undefined)?.id === 'traced-request-1');
     expect(requestLines.length).toBeGreaterThan(0);
     for (const line of requestLines) expect(line).toMatchObject({ trace_id: caller.traceId, span_id: server.spanId });
-    const attemptLines = worker.logLines().filter((line) => line.instanceId === instanceId);
+    const attemptLines = (await worker.settledLogLines()).filter((line) => line.instanceId === instanceId);
     expect(attemptLines.length).toBeGreaterThanOrEqual(2);
     for (const line of attemptLines) {
       expect(line).toMatchObject({ trace_id: caller.traceId, span_id: attempt.spanId, correlationId: 'traced-request-1' });

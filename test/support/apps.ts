@@ -1,12 +1,15 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { watchApi } from './api-contract';
 import { freePort } from './free-port';
 import { fetchApi } from './http';
 import { waitFor } from './wait';
 
 const ROOT = join(__dirname, '..', '..');
+/** How long an app's output must have been quiet for its log to count as settled. */
+const LOG_QUIET_MS = 150;
 export const API_MAIN = join(ROOT, 'dist/apps/api/apps/api/src/main.js');
 export const WORKER_MAIN = join(ROOT, 'dist/apps/worker/apps/worker/src/main.js');
 
@@ -19,6 +22,12 @@ export interface AppProcess {
   metricsUrl: string;
   /** Every JSON log line it has written so far. */
   logLines(): Array<Record<string, unknown>>;
+  /**
+   * Its log lines once its output has been quiet for a moment. The apps write info lines
+   * asynchronously, so a line logged just before something the test observed (a job
+   * completing, an answer) may reach the test a little after it.
+   */
+  settledLogLines(): Promise<Array<Record<string, unknown>>>;
   /** Sends a signal and waits for the exit code. */
   stop(signal?: NodeJS.Signals): Promise<number | null>;
 }
@@ -33,7 +42,9 @@ function run(main: string, env: Record<string, string>, url: string, metricsUrl:
   });
   const lines: Array<Record<string, unknown>> = [];
   let pending = '';
+  let lastOutputAt = 0;
   child.stdout!.on('data', (chunk: Buffer) => {
+    lastOutputAt = Date.now();
     pending += chunk.toString();
     const parts = pending.split('\n');
     pending = parts.pop() ?? '';
@@ -55,6 +66,13 @@ function run(main: string, env: Record<string, string>, url: string, metricsUrl:
     url,
     metricsUrl,
     logLines: () => lines,
+    settledLogLines: async () => {
+      // Quiet for LOG_QUIET_MS since both the call and the last output (a few ms would do).
+      const calledAt = Date.now();
+      const deadline = calledAt + 5_000;
+      while (Date.now() - Math.max(calledAt, lastOutputAt) < LOG_QUIET_MS && Date.now() < deadline) await sleep(LOG_QUIET_MS / 4);
+      return lines;
+    },
     stop: (signal: NodeJS.Signals = 'SIGTERM') =>
       new Promise((resolve) => {
         if (child.exitCode !== null || child.signalCode !== null) return resolve(child.exitCode);

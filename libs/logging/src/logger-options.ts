@@ -12,15 +12,25 @@ const REDACTED_PATHS = [
 let stdout: DestinationStream | undefined;
 
 /**
- * Standard output, written asynchronously: a line is handed to the kernel off the event
- * loop, and lines logged while a write is under way go out together in the next one. A
- * synchronous write per line cost the API about a fifth of its CPU time under load. Lines
- * still buffered are written out synchronously when the process exits (pino registers
- * that for asynchronous destinations), whatever the exit path short of SIGKILL. One per
- * process: several apps in one process (tests) share it.
+ * Standard output. Lines below warn are written asynchronously: handed to the kernel off
+ * the event loop, and those logged while a write is under way go out together in the
+ * next one (a synchronous write per line cost the API about a fifth of its CPU time under
+ * load). Lines still buffered are written out synchronously when the process exits (pino
+ * registers that for asynchronous destinations), whatever the exit path short of a
+ * SIGKILL or a crash of the runtime itself. Warnings and errors are written synchronously,
+ * so that none is ever lost that way; they may then come out ahead of info lines logged
+ * just before them (every line carries its time). One per process: several apps in one
+ * process (tests) share it.
  */
-function asyncStdout(): DestinationStream {
-  stdout ??= pino.destination({ dest: 1, sync: false });
+function standardOutput(): DestinationStream {
+  stdout ??= pino.multistream(
+    [
+      { level: 'trace', stream: pino.destination({ dest: 1, sync: false }) },
+      { level: 'warn', stream: pino.destination({ dest: 1, sync: true }) },
+    ],
+    // Each line to the stream of the highest level it reaches: once.
+    { dedupe: true },
+  );
   return stdout;
 }
 
@@ -50,7 +60,7 @@ export function loggerOptions(app: 'api' | 'worker', level: LevelWithSilent, con
           res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
         },
       },
-      asyncStdout(),
+      standardOutput(),
     ],
   };
 }

@@ -63,14 +63,10 @@ export class ReportJobProcessor implements OnModuleInit {
 
   process(job: ReportJob, shutdownSignal: AbortSignal): Promise<ReportJobOutput> {
     const { input, correlationId } = job.data ?? ({} as Partial<ReportJobData>);
+    // Every log line of this attempt carries the job's identity and the request id (one
+    // child logger per attempt, made with the context).
+    const bindings = { instanceId: job.id, customerId: input?.customer_id, correlationId, attempt: job.attemptsStarted };
     return this.logger.runInContext(async () => {
-      // Every log line of this attempt carries the job's identity and the request id.
-      this.logger.assign({
-        instanceId: job.id,
-        customerId: input?.customer_id,
-        correlationId,
-        attempt: job.attemptsStarted,
-      });
       this.logger.info('Attempt started');
       try {
         const output = await this.runAttempt(job, shutdownSignal);
@@ -83,7 +79,7 @@ export class ReportJobProcessor implements OnModuleInit {
         if (verdict instanceof UnrecoverableError) await this.announceFailure(job);
         throw verdict;
       }
-    });
+    }, { bindings });
   }
 
   private async runAttempt(job: ReportJob, shutdownSignal: AbortSignal): Promise<ReportJobOutput> {
