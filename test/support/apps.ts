@@ -28,6 +28,8 @@ export interface AppProcess {
    * completing, an answer) may reach the test a little after it.
    */
   settledLogLines(): Promise<Array<Record<string, unknown>>>;
+  /** What it has written to stderr so far. */
+  stderrText(): string;
   /** Sends a signal and waits for the exit code. */
   stop(signal?: NodeJS.Signals): Promise<number | null>;
 }
@@ -66,6 +68,7 @@ function run(main: string, env: Record<string, string>, url: string, metricsUrl:
     url,
     metricsUrl,
     logLines: () => lines,
+    stderrText: () => stderr.join(''),
     settledLogLines: async () => {
       // Quiet for LOG_QUIET_MS since both the call and the last output (a few ms would do).
       const calledAt = Date.now();
@@ -84,7 +87,10 @@ function run(main: string, env: Record<string, string>, url: string, metricsUrl:
 
 async function whenAnswering(app: AppProcess, what: string, path: string, get: (url: string) => Promise<Response>): Promise<AppProcess> {
   await waitFor(`${what} to answer ${path}`, async () => {
-    if (app.child.exitCode !== null) throw new Error(`${what} exited with code ${app.child.exitCode}`);
+    if (app.child.exitCode !== null) {
+      const said = app.stderrText().trim().split('\n').slice(-3).join(' | ');
+      throw new Error(`${what} exited with code ${app.child.exitCode}${said ? `: ${said}` : ''}`);
+    }
     const response = await get(`${app.url}${path}`);
     return response.status === 200;
   });
@@ -115,6 +121,18 @@ export async function startApi(redis: RedisSettings, env: Record<string, string>
  * checked against that document.
  */
 export async function startApiAnswering(redis: RedisSettings, env: Record<string, string> = {}): Promise<AppProcess> {
+  // A port found free can be taken by another process (a browser, another app) before the
+  // API binds it: start again on other ports then.
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startApiOnFreePorts(redis, env);
+    } catch (error) {
+      if (attempt === 3 || !String(error).includes('EADDRINUSE')) throw error;
+    }
+  }
+}
+
+async function startApiOnFreePorts(redis: RedisSettings, env: Record<string, string>): Promise<AppProcess> {
   const [port, metricsPort] = [await freePort(), await freePort()];
   // A free metrics port too: several APIs (of this or other suites) would collide on the default one.
   const defaults = { ...redisEnv(redis), PORT: String(port), METRICS_PORT: String(metricsPort), HOST: '127.0.0.1', ALLOW_ANONYMOUS: 'true' };
