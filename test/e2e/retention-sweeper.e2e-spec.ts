@@ -84,6 +84,23 @@ describe('RetentionSweeper', () => {
     expect(await sweeper.sweep()).toBe(KEPT);
   });
 
+  it('reads past only the jobs it kept: entries whose job is gone are dropped, and the jobs behind them expire in the same pass', async () => {
+    const VANISHED = 600;
+    const BEHIND = 40;
+    const { queue } = workerQueue.home;
+    const client = workerQueue.redis;
+    const behind = await finishedJobs(BEHIND, 50_000);
+    // Entries of the finished set whose job hash is already gone, at its head.
+    const orphans = client.multi();
+    for (let i = 0; i < VANISHED; i++) orphans.zadd(queue.keys.completed, Date.now() - 300_000 + i, `00000000-0000-4000-8000-${String(60_000 + i).padStart(12, '0')}`);
+    await orphans.exec();
+
+    expect(await sweeper.sweep()).toBe(BEHIND);
+    const left = await Promise.all(behind.map((id) => client.exists(queue.toKey(id))));
+    expect(left.filter((found) => found === 1)).toEqual([]);
+    expect(await client.zcount(queue.keys.completed, '-inf', Date.now() - 60_000)).toBe(0);
+  });
+
   it('lets one of several workers sweep at a time, and each job expire once', async () => {
     const JOBS = 1500;
     const ids = await finishedJobs(JOBS, 10_000);

@@ -165,7 +165,8 @@ return {'purged'}
  * a score (finishedOn) at or before the cutoff; a job purged meanwhile keeps its 'purged'
  * record. An entry whose job hash has vanished is dropped. A job still in the webhook
  * outbox is kept until its delivery is queued: the delivery is built from the job. Answers
- * 1 when it expired the job.
+ * 1 when it expired the job, -1 when it kept it for its webhook (it stays in the set), 0
+ * otherwise.
  *   KEYS: job, gone, finished set, index, webhook outbox
  *   ARGV: job id, cutoff ms, now, gone-record TTL ms, owner index prefix
  */
@@ -180,7 +181,7 @@ if redis.call('EXISTS', jobKey) == 0 then
   redis.call('ZREM', KEYS[4], id)
   return 0
 end
-if redis.call('ZSCORE', KEYS[5], id) then return 0 end
+if redis.call('ZSCORE', KEYS[5], id) then return -1 end
 removeFinishedJob(jobKey, id, KEYS[3], KEYS[4], ARGV[5], KEYS[2], 'expired', ARGV[3], ARGV[4])
 return 1
 `;
@@ -346,7 +347,15 @@ export class JobLifecycle {
    * before `cutoff`, in one round trip. Answers how many it expired.
    */
   async expire(jobIds: string[], finishedSet: string, cutoff: number, now: number): Promise<number> {
-    if (jobIds.length === 0) return 0;
+    return (await this.expireBatch(jobIds, finishedSet, cutoff, now)).expired;
+  }
+
+  /**
+   * As expire(), and how many of the jobs were kept for their webhook: those stay in the
+   * finished set, where a sweep paging through it must read past them.
+   */
+  async expireBatch(jobIds: string[], finishedSet: string, cutoff: number, now: number): Promise<{ expired: number; kept: number }> {
+    if (jobIds.length === 0) return { expired: 0, kept: 0 };
     const pipeline = this.redis.pipeline();
     const batch = pipeline as unknown as LifecycleCommands;
     for (const id of jobIds) {
@@ -365,11 +374,13 @@ export class JobLifecycle {
     }
     const replies = (await pipeline.exec()) ?? [];
     let expired = 0;
+    let kept = 0;
     for (const [error, reply] of replies) {
       if (error) throw error;
-      expired += Number(reply);
+      if (Number(reply) === 1) expired++;
+      else if (Number(reply) === -1) kept++;
     }
-    return expired;
+    return { expired, kept };
   }
 
   /**

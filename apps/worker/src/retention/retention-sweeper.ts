@@ -92,9 +92,9 @@ export class RetentionSweeper implements OnApplicationBootstrap, OnApplicationSh
     let kept = 0;
     for (;;) {
       const ids = await redis.zrangebyscore(set, '-inf', cutoff, 'LIMIT', kept, BATCH);
-      const batch = await lifecycle.expire(ids, set, cutoff, now);
-      expired += batch;
-      kept += ids.length - batch;
+      const batch = await lifecycle.expireBatch(ids, set, cutoff, now);
+      expired += batch.expired;
+      kept += batch.kept;
       if (ids.length < BATCH || Date.now() > deadline) return expired;
     }
   }
