@@ -4,8 +4,9 @@ import { ProblemDetails } from './reports/dto/report-job.responses';
 
 /**
  * Swagger UI at /docs, the OpenAPI document at /docs-json. OpenAPI 3.1, whose schemas are
- * JSON Schema: a value that may be null (customStatus, output) is said exactly
- * (`oneOf: [{$ref}, {type: 'null'}]`), which OpenAPI 3.0's `nullable` cannot say beside a $ref.
+ * JSON Schema: a value that may be null is said exactly, beside a $ref (customStatus:
+ * `anyOf: [{$ref}, {type: 'null'}]`; output: `oneOf` of its outcomes and null), which
+ * OpenAPI 3.0's `nullable` cannot say.
  */
 export function setUpSwagger(app: INestApplication): void {
   const config = new DocumentBuilder()

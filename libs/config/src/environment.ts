@@ -561,16 +561,17 @@ function webhookSettingProblems(environment: WebhookSettings): string[] {
       problems.push(`WEBHOOK_RETRY_SCHEDULE_MS allows at most ${WEBHOOK_RETRY_BOUNDS.maxRetries} delays of at most a day each`);
     }
   }
-  for (const server of (environment.WEBHOOK_DNS_SERVERS ?? '').split(',').map((entry) => entry.trim())) {
-    if (server && !isDnsServer(server)) problems.push(`WEBHOOK_DNS_SERVERS: "${server}" is not an IP address with an optional :port`);
+  for (const server of webhookDnsServers(environment)) {
+    if (!isDnsServer(server)) problems.push(`WEBHOOK_DNS_SERVERS: "${server}" is not an IP address with an optional :port`);
   }
   return problems;
 }
 
 /**
- * What is wrong with the choice of Redis: more than one of REDIS_URL, REDIS_CLUSTER_NODES
- * and REDIS_SENTINELS, a Sentinel setting without its pair, a malformed node list, a
- * prefix without a hash tag on a cluster, shards where they buy nothing.
+ * What is wrong with the choice of Redis and of shards: more than one of REDIS_URL,
+ * REDIS_CLUSTER_NODES and REDIS_SENTINELS, a Sentinel setting without its pair, a
+ * malformed node list, a prefix without a hash tag on a cluster, shards where they buy
+ * nothing, fewer worker slots than shards.
  */
 function redisProblems(environment: Environment): string[] {
   const problems: string[] = [];

@@ -20,12 +20,6 @@ export type RedisRole = 'producer' | 'worker';
 export interface RedisClientOptions {
   /** Shown by CLIENT LIST as `report-jobs:<name>`; the role's default otherwise. */
   name?: string;
-  /**
-   * Whether commands sent in one event-loop tick go out as one pipeline; by default a
-   * producer's do. ioredis copies every script defined on the connection onto each such
-   * pipeline, so a connection carrying BullMQ's scripts pays more to build it than it saves.
-   */
-  autoPipelining?: boolean;
 }
 
 const DEFAULT_NAMES: Record<RedisRole, string> = { producer: 'api', worker: 'worker' };
@@ -62,7 +56,7 @@ const sentinelReconnectDelay = (attempt: number) => Math.min(attempt * 100, 500)
  */
 export function createRedisClient(env: RedisTargetSettings, role: RedisRole, options: RedisClientOptions = {}): RedisClient {
   const connectionName = `report-jobs:${options.name ?? DEFAULT_NAMES[role]}`;
-  const enableAutoPipelining = options.autoPipelining ?? role === 'producer';
+  const enableAutoPipelining = role === 'producer';
   const target = redisTarget(env);
   switch (target.mode) {
     case 'standalone':

@@ -1,6 +1,7 @@
 import { BeforeApplicationShutdown, Injectable, OnModuleInit } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Environment } from '@report-jobs/config';
+import { withTimeout } from '@report-jobs/queue';
 import type { Caller } from '../http/caller';
 import { ProblemException } from '../http/problem-details';
 import { EventStream } from './event-stream';
@@ -71,7 +72,7 @@ export class JobEventStreams implements OnModuleInit, BeforeApplicationShutdown 
     const { watch, release } = this.hold(instanceId, caller.principal);
     try {
       // Read only once every later change of the job will be announced, as Prefer: wait does.
-      await settledWithin(this.feed.whenLive(instanceId), FEED_LIVE_WAIT_MS);
+      await withTimeout(this.feed.whenLive(instanceId), FEED_LIVE_WAIT_MS).catch(() => undefined);
       const announced = watch.changesAnnounced;
       const status = await this.jobs.status(instanceId, caller);
       const after = parseVersion(lastEventId);
@@ -157,12 +158,3 @@ export class JobEventStreams implements OnModuleInit, BeforeApplicationShutdown 
     }
   }
 }
-
-/** Resolves when `promise` settles or `ms` have passed, whichever is first; never rejects. */
-function settledWithin(promise: Promise<unknown>, ms: number): Promise<void> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<void>((resolve) => (timer = setTimeout(resolve, ms)));
-  return Promise.race([promise.then(noop, noop), timeout]).finally(() => clearTimeout(timer));
-}
-
-function noop(): void {}

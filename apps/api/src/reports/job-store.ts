@@ -83,8 +83,8 @@ export class JobStore implements OnApplicationShutdown {
     this.redis.on('ready', () => void this.shardCount.verified().catch(() => undefined));
   }
 
-  private connect(name: string, autoPipelining?: boolean): RedisClient {
-    const client = createRedisClient(this.env, 'producer', { name, autoPipelining });
+  private connect(name: string): RedisClient {
+    const client = createRedisClient(this.env, 'producer', { name });
     // Without listeners, an 'error' event would crash the process during an outage.
     client.on('error', (error: Error) => this.logger.warn(`Redis connection: ${error.message}`));
     return client;
