@@ -1,3 +1,4 @@
+import { alternate, medianRun } from './alternate.mjs';
 import { measureEndToEnd, summarize } from './e2e.mjs';
 import { measureEventStreams } from './event-streams.mjs';
 import { runLoad } from './http-load.mjs';
@@ -9,24 +10,6 @@ import { measureThroughput } from './throughput.mjs';
 
 /** Progress goes to stderr so that stdout carries only the result table. */
 const progress = (message) => console.error(`[bench] ${message}`);
-
-/**
- * Runs `measure(side)` for every side `rounds` times, alternating (ours, baseline, ours,
- * …), so that a drift of the shared machine (other tenants, CPU frequency) hits both
- * systems alike. Answers each side's runs in order.
- */
-async function alternate(sides, rounds, measure) {
-  const runs = new Map(sides.map((side) => [side, []]));
-  for (let round = 0; round < rounds; round++) {
-    for (const side of sides) runs.get(side).push(await measure(side, round));
-  }
-  return runs;
-}
-
-/** The run with the median of `key` (the upper one of an even count). */
-function medianRun(runs, key) {
-  return [...runs].sort((a, b) => a[key] - b[key])[runs.length >> 1];
-}
 
 /** Creates one job through the API and returns it as the template of directly filled jobs. */
 async function templateJob(api, queue) {

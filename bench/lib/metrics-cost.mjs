@@ -1,8 +1,8 @@
+import { alternate, medianRun } from './alternate.mjs';
 import { runLoad } from './http-load.mjs';
 import { ZERO_DELAY_INPUT } from './jobs.mjs';
 import { CLIENT_HEADERS, startApi } from './systems.mjs';
 
-const median = (values) => [...values].sort((a, b) => a - b)[values.length >> 1];
 
 /**
  * What ours' Prometheus metrics cost: two API processes side by side on the same Redis,
@@ -26,14 +26,9 @@ export async function measureMetricsCost({ system, redis, logDir, rounds, second
       ['get', (api) => ({ url: `${api.url}/api/jobs/reports/${instanceId}` })],
       ['post', (api) => ({ url: `${api.url}/api/jobs/reports`, method: 'POST', body: ZERO_DELAY_INPUT })],
     ]) {
-      const on = [];
-      const off = [];
       for (const api of [withMetrics, without]) await runLoad({ ...request(api), seconds: 1 }); // warm-up
-      for (let round = 0; round < rounds; round++) {
-        on.push((await runLoad({ ...request(withMetrics), seconds })).reqPerSec);
-        off.push((await runLoad({ ...request(without), seconds })).reqPerSec);
-      }
-      result[name] = { on: median(on), off: median(off) };
+      const runs = await alternate([withMetrics, without], rounds, (api) => runLoad({ ...request(api), seconds }));
+      result[name] = { on: medianRun(runs.get(withMetrics), 'reqPerSec').reqPerSec, off: medianRun(runs.get(without), 'reqPerSec').reqPerSec };
     }
     return result;
   } finally {
